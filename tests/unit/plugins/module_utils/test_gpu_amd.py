@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, voiceagent.models contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""AMD parsers against captured output shapes (tests/fixtures/rocm_smi, amd_sysfs)."""
+
+import pathlib
+
+from ansible_collections.voiceagent.models.plugins.module_utils.gpu_amd import (
+    is_integrated,
+    parse_rocm_json,
+    parse_rocm_text,
+    read_amd_sysfs,
+    rocm_json_argv,
+    rocm_text_argv,
+)
+
+FIXTURES = pathlib.Path(__file__).resolve().parents[3] / "fixtures"
+
+
+def rocm(name):
+    return (FIXTURES / "rocm_smi" / name).read_text(encoding="utf-8")
+
+
+def test_argv_forms_differ_only_by_json():
+    assert rocm_json_argv() == ["rocm-smi", "--showproductname", "--showmeminfo", "vram", "--json"]
+    assert rocm_text_argv() == rocm_json_argv()[:-1]
+
+
+def test_json_one_card():
+    gpus, warnings = parse_rocm_json(rocm("json_1card.json"))
+    assert warnings == []
+    assert gpus == [{
+        "index": 0,
+        "name": "Radeon RX 7900 XT",
+        "memory_total_mb": 20464,
+        "memory_free_mb": 20437,
+        "uuid": None,
+        "driver": None,
+        "gfx_version": "gfx1100",
+        "integrated": False,
+    }]
+
+
+def test_json_free_is_total_minus_used():
+    gpus, _ = parse_rocm_json(rocm("json_1card.json"))
+    # (21458059264 - 27856896) bytes, in whole MiB
+    assert gpus[0]["memory_total_mb"] - gpus[0]["memory_free_mb"] == 27
+
+
+def test_json_two_cards_and_apu_in_card_order():
+    gpus, _ = parse_rocm_json(rocm("json_2cards_apu.json"))
+    assert [(g["index"], g["name"], g["memory_total_mb"]) for g in gpus] == [
+        (0, "Navi 21 [Radeon RX 6800/6800 XT / 6900 XT]", 16368),
+        (1, "Radeon RX 7900 XT", 20464),
+        (2, "Raphael", 64),
+    ]
+
+
+def test_json_apu_igpu_is_integrated_and_cards_are_not():
+    gpus, _ = parse_rocm_json(rocm("json_2cards_apu.json"))
+    assert [g["integrated"] for g in gpus] == [False, False, True]
+
+
+def test_json_device_name_key_names_the_card():
+    gpus, _ = parse_rocm_json(rocm("json_device_name_apu.json"))
+    assert gpus[0]["name"] == "Phoenix3"
+    assert gpus[0]["memory_total_mb"] == 512
+    assert gpus[0]["integrated"] is True
+
+
+def test_json_system_entry_is_not_a_card_but_names_the_driver():
+    gpus, _ = parse_rocm_json(rocm("json_device_name_apu.json"))
+    assert len(gpus) == 1
+    assert gpus[0]["driver"] == "6.8.0-51-generic"
+    assert gpus[0]["uuid"] is None  # "Unique ID": "N/A"
+
+
+def test_json_after_a_warning_line_is_still_read():
+    gpus, _ = parse_rocm_json("WARNING: AMD GPU device(s) is/are in a low-power state.\n"
+                              + rocm("json_1card.json"))
+    assert gpus[0]["memory_total_mb"] == 20464
+
+
+def test_garbled_json_returns_none_for_fallback():
+    gpus, warnings = parse_rocm_json(rocm("json_garbled.json"))
+    assert gpus is None
+    assert warnings == ["rocm-smi --json printed output that is not JSON"]
+
+
+def test_driver_error_text_is_not_json():
+    gpus, _ = parse_rocm_json(rocm("driver_not_initialized.txt"))
+    assert gpus is None
+
+
+def test_text_bytes_form():
+    gpus, warnings = parse_rocm_text(rocm("text_bytes.txt"))
+    assert warnings == []
+    assert [(g["index"], g["name"], g["memory_total_mb"], g["memory_free_mb"]) for g in gpus] == [
+        (0, "Navi 21 [Radeon RX 6800/6800 XT / 6900 XT]", 16368, 8414),
+        (1, "Raphael", 512, 194),
+    ]
+
+
+def test_text_bytes_form_reads_gfx_version_and_marks_apu():
+    gpus, _ = parse_rocm_text(rocm("text_bytes.txt"))
+    assert [g["gfx_version"] for g in gpus] == ["gfx1030", "gfx1036"]
+    assert [g["integrated"] for g in gpus] == [False, True]
+
+
+def test_text_mib_form_with_lowercase_card_series():
+    gpus, warnings = parse_rocm_text(rocm("text_mib.txt"))
+    assert warnings == []
+    assert gpus[0]["name"] == "Radeon RX 7900 XTX"
+    assert (gpus[0]["memory_total_mb"], gpus[0]["memory_free_mb"]) == (24560, 23493)
+
+
+def test_text_card_series_na_falls_back_to_card_model():
+    gpus, _ = parse_rocm_text(rocm("text_series_na.txt"))
+    assert gpus[0]["name"] == "0x744b"
+    assert gpus[0]["memory_total_mb"] == 49136
+
+
+def test_text_garbled_values_become_warnings():
+    gpus, warnings = parse_rocm_text(rocm("text_garbled.txt"))
+    assert [(g["index"], g["memory_total_mb"]) for g in gpus] == [(0, None)]
+    assert warnings == ["rocm-smi did not report the VRAM of AMD GPU 0"]
+
+
+def test_text_without_gpu_lines_returns_none_for_fallback():
+    gpus, warnings = parse_rocm_text(rocm("driver_not_initialized.txt"))
+    assert gpus is None
+    assert warnings == ["rocm-smi printed no GPU[n] lines"]
+
+
+def test_integrated_rule_is_below_2048_mib():
+    assert (is_integrated(2047), is_integrated(2048), is_integrated(None)) == (True, False, False)
+
+
+def test_sysfs_reads_only_amd_cards():
+    gpus, warnings = read_amd_sysfs(str(FIXTURES / "amd_sysfs" / "dgpu_apu_nvidia"))
+    assert warnings == []
+    assert [(g["index"], g["name"], g["memory_total_mb"], g["memory_free_mb"], g["integrated"])
+            for g in gpus] == [
+        (1, "AMD GPU [1002:744c]", 20464, 20437, False),
+        (2, "AMD GPU [1002:164e]", 64, 39, True),
+    ]
+
+
+def test_sysfs_product_name_names_the_card():
+    gpus, _ = read_amd_sysfs(str(FIXTURES / "amd_sysfs" / "instinct"))
+    assert [(g["name"], g["memory_total_mb"]) for g in gpus] == [("Instinct MI210", 65520)]
+
+
+def test_sysfs_without_drm_directory_is_empty(tmp_path):
+    assert read_amd_sysfs(str(tmp_path)) == ([], [])

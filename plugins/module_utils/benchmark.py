@@ -30,6 +30,7 @@ results of another version are ignored.
 import json
 import multiprocessing
 import os
+import struct
 import tempfile
 import time
 import zlib
@@ -37,6 +38,7 @@ import zlib
 BENCHMARK_VERSION = 1
 
 BANDWIDTH_ROUNDS = 12
+PAGE_BYTES = 4096
 BANDWIDTH_MIN_TOTAL = 512 * 1024 * 1024
 BANDWIDTH_MAX_TOTAL = 4 * 1024 * 1024 * 1024
 BANDWIDTH_MIN_PER_WORKER = 32 * 1024 * 1024
@@ -129,9 +131,12 @@ def plan_bandwidth(usable_cores, available_bytes=None, llc_bytes=None):
 
 def _bandwidth_worker(buffer_bytes, conn):
     half = buffer_bytes // 2
-    # Fill the source for real: a fresh bytearray maps the shared zero page and
-    # would measure the cache instead of memory.
+    # Fill the source for real, and make every page different: a fresh
+    # bytearray maps the shared zero page, and identical pages can be merged
+    # by KSM on a VM host; both would measure the cache instead of memory.
     src = bytearray(b"\xa5") * half
+    for offset in range(0, half - 8, PAGE_BYTES):
+        struct.pack_into("<Q", src, offset, offset)
     dst = bytearray(half)
     src_view, dst_view = memoryview(src), memoryview(dst)
     dst_view[:] = src_view

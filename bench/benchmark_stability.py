@@ -5,7 +5,7 @@ Usage: .venv/bin/python bench/benchmark_stability.py [--runs 5] [--busy] [--pyth
 
 --busy keeps one extra process spinning on a core for the whole run, to show how the
 figures shift on a loaded host. --python picks the interpreter the module runs under.
-Writes bench/results/benchmark_stability[-busy].json and prints a summary.
+Writes bench/results/benchmark_stability-<N>runs[-busy].json and prints a summary.
 """
 import argparse
 import json
@@ -65,7 +65,7 @@ def main():
         "memory_bandwidth_gbps": summary([r["memory_bandwidth_gbps"] for r in runs]),
         "seconds": summary([r["seconds"] for r in runs]),
     }
-    name = "benchmark_stability%s.json" % ("-busy" if args.busy else "")
+    name = "benchmark_stability-%druns%s.json" % (args.runs, "-busy" if args.busy else "")
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
     (ROOT / "bench" / "results" / name).write_text(json.dumps(report, indent=2) + "\n")
     for key in ("score", "memory_bandwidth_gbps", "seconds"):

@@ -18,9 +18,9 @@ Two numbers, chosen for what llama.cpp needs:
   256 KiB pseudo-text buffer built by a fixed LCG (``_compute_corpus``), best
   of ``COMPUTE_REPEATS`` timings. zlib runs in C, so the figure does not depend
   on the Python version (CPython 3.11, 3.12 and 3.13 read within 1 % of each
-  other on the reference VM; a pure-Python arithmetic loop differed by 37 %). ``score = COMPUTE_REFERENCE_MS / best_ms``;
-  the constant is fixed so that a 2-core AMD EPYC (Zen 4) VM reads about 4.5
-  (see bench/README.md). Hosts whose zlib is zlib-ng read higher; the
+  other on the reference VM: bench/compute_score_by_python.py).
+  ``score = COMPUTE_REFERENCE_MS / best_ms``; the constant is fixed so that a
+  2-core AMD EPYC (Zen 4) VM reads about 4.5 (see bench/README.md). Hosts whose zlib is zlib-ng read higher; the
   ``zlib`` key records which library was measured.
 
 Bump ``BENCHMARK_VERSION`` whenever the method or a constant changes: cached

@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, voiceagent.models contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Turn a tier decision into what provisioning does on one host: pure functions.
+
+``provision_plan`` maps the tier's registry files to absolute paths on the
+host (and URLs through the optional mirror), and computes the ``.env`` keys
+the collection owns. The role only acts on this plan.
+"""
+
+import posixpath
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover - Python 2 is not supported
+    urlsplit = None
+
+MIRROR_SCHEMES = ("https", "http", "file")
+REGISTRY_PREFIX = "models/"
+# Peak disk use of a Vosk archive: the zip plus its extracted folder, which
+# is about 1.7x the zip for upstream's models; 3x leaves room.
+ZIP_PEAK_FACTOR = 3
+
+
+class PlanError(ValueError):
+    """A plan input is invalid; the message names the value and what is valid."""
+
+
+def mirror_url(url, mirror=None):
+    """``https://host/path`` → ``<mirror>/host/path``; the URL itself without a mirror."""
+    if not mirror:
+        return url
+    scheme = urlsplit(mirror).scheme
+    if scheme not in MIRROR_SCHEMES:
+        raise PlanError("voiceagent_mirror_url %r must start with one of %s://."
+                        % (mirror, ", ".join(MIRROR_SCHEMES)))
+    parts = urlsplit(url)
+    return "%s/%s%s" % (mirror.rstrip("/"), parts.netloc, parts.path)
+
+
+def host_path(models_dir, registry_path):
+    """``models/llm/x.gguf`` under ``models_dir`` (the registry's paths start with models/)."""
+    if not registry_path.startswith(REGISTRY_PREFIX):
+        raise PlanError("registry path %r must start with %r." % (registry_path, REGISTRY_PREFIX))
+    return posixpath.join(models_dir, registry_path[len(REGISTRY_PREFIX):])
+
+
+def _entry(role, spec, models_dir, mirror):
+    dest = spec.get("target_path") if spec["format"] == "vosk-zip" else spec["dest_path"]
+    return {
+        "role": role,
+        "name": posixpath.basename(dest),
+        "url": mirror_url(spec["url"], mirror),
+        "upstream_url": spec["url"],
+        "dest": host_path(models_dir, dest),
+        "registry_path": dest,
+        "format": spec["format"],
+        "sha256": spec.get("sha256"),
+        "md5": spec.get("md5"),
+        "size": spec.get("size_bytes"),
+        "size_exact": spec.get("size_exact", True),
+    }
+
+
+def plan_files(models, models_dir, mirror=None):
+    """The tier's files, STT first, each with its absolute host path and fetch URL."""
+    files = [_entry("stt", models["stt"], models_dir, mirror), _entry("llm", models["llm"], models_dir, mirror)]
+    files.extend(_entry("tts", spec, models_dir, mirror) for spec in models["tts"]["files"])
+    return files
+
+
+def _container_path(container_models_dir, registry_path):
+    return host_path(container_models_dir.rstrip("/") or "/", registry_path)
+
+
+def env_values(selection, container_models_dir, usable_cores):
+    """The ``.env`` keys the collection owns, in a stable order."""
+    models = selection["models"]
+    onnx = [f for f in models["tts"]["files"] if f["format"] == "piper-onnx"]
+    gpu_tier = selection["env"].get("LOCAL_LLM_GPU_LAYERS", 0) != 0
+    values = [
+        ("LOCAL_STT_MODEL_PATH", _container_path(container_models_dir, models["stt"]["target_path"])),
+        ("LOCAL_LLM_MODEL_PATH", _container_path(container_models_dir, models["llm"]["dest_path"])),
+        ("LOCAL_TTS_MODEL_PATH", _container_path(container_models_dir, onnx[0]["dest_path"]) if onnx else ""),
+    ]
+    values.extend(sorted(selection["env"].items()))
+    values.append(("LOCAL_LLM_THREADS", int(usable_cores)))
+    # The agent offloads to a GPU only on GPU tiers; a small card beside a CPU tier stays unused.
+    values.append(("GPU_AVAILABLE", "true" if gpu_tier else "false"))
+    return dict(values)
+
+
+def provision_plan(selection, models_dir, container_models_dir="/app/models", mirror=None, usable_cores=1):
+    """Everything the role needs for one host: files, .env values, and what to keep when pruning."""
+    if not isinstance(selection, dict) or "models" not in selection or "env" not in selection:
+        raise PlanError("The selection must be the result of voiceagent.models.select_tier, got %r."
+                        % (type(selection).__name__,))
+    if not models_dir or not models_dir.startswith("/"):
+        raise PlanError("voiceagent_models_dir must be an absolute path, got %r." % (models_dir,))
+    if not container_models_dir or not container_models_dir.startswith("/"):
+        raise PlanError("voiceagent_container_models_dir must be an absolute path, got %r." % (container_models_dir,))
+    files = plan_files(selection["models"], models_dir.rstrip("/"), mirror)
+    return {
+        "tier": selection.get("tier"),
+        "files": files,
+        "env": env_values(selection, container_models_dir, usable_cores),
+        "keep": sorted(f["dest"] for f in files),
+        "directories": sorted(set(posixpath.dirname(f["dest"]) for f in files)),
+    }

@@ -1,0 +1,73 @@
+"""From a tier decision to host paths, fetch URLs and the owned .env keys."""
+import pytest
+
+from ansible_collections.voiceagent.models.plugins.module_utils.provision_plan import (
+    PlanError,
+    mirror_url,
+    provision_plan,
+)
+from ansible_collections.voiceagent.models.plugins.module_utils.registry import default_registry_path
+from ansible_collections.voiceagent.models.plugins.module_utils.tier_selection import select_tier
+
+
+@pytest.fixture
+def selection(make_facts):
+    return select_tier(make_facts(cores=8, memory_gb=15.6), default_registry_path(), override="LIGHT_CPU")
+
+
+def test_the_mirror_takes_the_upstream_host_as_first_path_segment():
+    url = "https://huggingface.co/TheBloke/X/resolve/main/f.gguf"
+    assert mirror_url(url, "http://127.0.0.1:8000/m/") == "http://127.0.0.1:8000/m/huggingface.co/TheBloke/X/resolve/main/f.gguf"
+    assert mirror_url(url, "file:///srv/mirror") == "file:///srv/mirror/huggingface.co/TheBloke/X/resolve/main/f.gguf"
+    assert mirror_url(url, "") == url
+
+
+def test_a_mirror_with_another_scheme_is_refused_naming_it():
+    with pytest.raises(PlanError, match="'ftp://m' must start with one of https, http, file"):
+        mirror_url("https://a/b", "ftp://m")
+
+
+def test_files_land_in_the_upstream_layout(selection):
+    plan = provision_plan(selection, "/opt/agent/models", mirror="http://127.0.0.1:9/m")
+    dests = [(f["role"], f["dest"], f["format"]) for f in plan["files"]]
+    assert dests == [
+        ("stt", "/opt/agent/models/stt/vosk-model-small-en-us-0.15", "vosk-zip"),
+        ("llm", "/opt/agent/models/llm/tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf", "gguf"),
+        ("tts", "/opt/agent/models/tts/en_US-lessac-medium.onnx", "piper-onnx"),
+        ("tts", "/opt/agent/models/tts/en_US-lessac-medium.onnx.json", "piper-config"),
+    ]
+    assert plan["files"][1]["url"].startswith("http://127.0.0.1:9/m/huggingface.co/TheBloke/")
+    assert plan["files"][1]["upstream_url"].startswith("https://huggingface.co/")
+    assert plan["directories"] == ["/opt/agent/models/llm", "/opt/agent/models/stt", "/opt/agent/models/tts"]
+
+
+def test_env_holds_container_paths_tuning_threads_and_gpu_flag(selection):
+    env = provision_plan(selection, "/opt/agent/models", "/app/models", usable_cores=6)["env"]
+    assert env == {
+        "LOCAL_STT_MODEL_PATH": "/app/models/stt/vosk-model-small-en-us-0.15",
+        "LOCAL_LLM_MODEL_PATH": "/app/models/llm/tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf",
+        "LOCAL_TTS_MODEL_PATH": "/app/models/tts/en_US-lessac-medium.onnx",
+        "LOCAL_LLM_CONTEXT": 512,
+        "LOCAL_LLM_GPU_LAYERS": 0,
+        "LOCAL_LLM_INFER_TIMEOUT_SEC": 45,
+        "LOCAL_LLM_MAX_TOKENS": 24,
+        "LOCAL_LLM_THREADS": 6,
+        "GPU_AVAILABLE": "false",
+    }
+
+
+def test_a_gpu_tier_turns_the_gpu_on(make_facts):
+    selection = select_tier(make_facts(), default_registry_path(), override="MEDIUM_GPU")
+    env = provision_plan(selection, "/opt/agent/models")["env"]
+    assert env["GPU_AVAILABLE"] == "true" and env["LOCAL_LLM_GPU_LAYERS"] == -1
+
+
+@pytest.mark.parametrize("models_dir", ["relative/models", ""])
+def test_a_relative_models_dir_is_refused(selection, models_dir):
+    with pytest.raises(PlanError, match="voiceagent_models_dir must be an absolute path"):
+        provision_plan(selection, models_dir)
+
+
+def test_a_non_selection_is_refused():
+    with pytest.raises(PlanError, match="result of voiceagent.models.select_tier"):
+        provision_plan({"tier": "X"}, "/opt/m")

@@ -1,0 +1,149 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, voiceagent.models contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Remember file digests beside the files, so a rerun does not re-hash gigabytes.
+
+One sidecar per directory, ``.voiceagent-digests.json``, maps a file name to
+``{"size": ..., "mtime_ns": ..., "sha256": ..., "md5": ...}`` (md5 only when it
+was computed). A cached digest counts only while the file's size and mtime_ns
+are still the ones recorded: any rewrite of the file changes at least one.
+Renaming keeps both, so a digest recorded right after ``os.replace`` stays valid.
+
+A missing, unreadable or garbled sidecar is an empty cache, and a sidecar that
+cannot be written is skipped: the cache only ever saves time.
+
+Runs on managed hosts: standard library only, Python 3.8 syntax.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import json
+import os
+import tempfile
+
+SIDECAR = ".voiceagent-digests.json"
+CHUNK = 1024 * 1024
+_MAX_SIDECAR_BYTES = 4 * 1024 * 1024
+
+
+def sidecar_path(path):
+    return os.path.join(os.path.dirname(os.path.abspath(path)), SIDECAR)
+
+
+def _new_hash(name):
+    if name == "md5":
+        # FIPS builds refuse md5 unless it is declared as not used for security (Python >= 3.9).
+        try:
+            return hashlib.new("md5", usedforsecurity=False)
+        except TypeError:
+            return hashlib.new("md5")
+    return hashlib.new(name)
+
+
+def file_digests(path, names=("sha256",), chunk=CHUNK):
+    """Hash the file once for every algorithm in ``names``; returns {name: hexdigest}."""
+    hashes = dict((name, _new_hash(name)) for name in names)
+    with open(path, "rb") as fh:
+        while True:
+            data = fh.read(chunk)
+            if not data:
+                break
+            for digest in hashes.values():
+                digest.update(data)
+    return dict((name, digest.hexdigest()) for name, digest in hashes.items())
+
+
+def file_sha256(path, chunk=CHUNK):
+    return file_digests(path, ("sha256",), chunk)["sha256"]
+
+
+def _load(sidecar):
+    try:
+        if os.path.getsize(sidecar) > _MAX_SIDECAR_BYTES:
+            return {}
+        with open(sidecar, "rb") as fh:
+            data = json.loads(fh.read().decode("utf-8"))
+    except (IOError, OSError, ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return dict((name, entry) for name, entry in data.items() if isinstance(entry, dict))
+
+
+def lookup(path, algorithm="sha256"):
+    """The cached digest of ``path``, or None when unknown or the file changed since."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    entry = _load(sidecar_path(path)).get(os.path.basename(path))
+    if not entry or entry.get("size") != st.st_size or entry.get("mtime_ns") != st.st_mtime_ns:
+        return None
+    digest = entry.get(algorithm)
+    return digest if isinstance(digest, str) else None
+
+
+def record(path, sha256, md5=None):
+    """Remember the digests of ``path`` as it is now; returns False when the sidecar cannot be written."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    sidecar = sidecar_path(path)
+    directory = os.path.dirname(sidecar)
+    data = _load(sidecar)
+    # Forget files that are gone, so the sidecar does not grow forever.
+    data = dict((name, entry) for name, entry in data.items() if os.path.exists(os.path.join(directory, name)))
+    entry = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256}
+    if md5:
+        entry["md5"] = md5
+    data[os.path.basename(path)] = entry
+    return _write_atomically(sidecar, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def forget(path):
+    """Drop the entry of ``path`` (used before replacing the file)."""
+    sidecar = sidecar_path(path)
+    data = _load(sidecar)
+    if data.pop(os.path.basename(path), None) is None:
+        return True
+    return _write_atomically(sidecar, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def cached_digests(path, names=("sha256",), write=True):
+    """Digests of ``path`` from the cache when all are there, else hashed (and cached when ``write``).
+
+    Returns ``(digests, from_cache)``.
+    """
+    cached = dict((name, lookup(path, name)) for name in names)
+    if all(cached.values()):
+        return cached, True
+    digests = file_digests(path, tuple(set(names) | {"sha256"}))
+    if write:
+        record(path, digests["sha256"], digests.get("md5"))
+    return dict((name, digests[name]) for name in names), False
+
+
+def _write_atomically(path, data):
+    directory = os.path.dirname(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".voiceagent-digests.", suffix=".tmp", dir=directory)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o644)
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return False

@@ -1,0 +1,157 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, voiceagent.models contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: model_plan
+short_description: Say which model files a host lacks and whether its disk can take them
+version_added: 0.1.0
+description:
+  - Looks at the destination of each model file of a tier and reports whether it is already there (by size, or by
+    the marker of an unpacked Vosk model), partly downloaded, or missing.
+  - Adds up the bytes still to download and the peak disk space the downloads need, and reads the free space of the
+    filesystem that will hold them. The provisioning role refuses to start a download when the space is short.
+  - Reads only; it never changes the host, so it runs the same in check mode. Digests are verified later by
+    M(voiceagent.models.model_file).
+author:
+  - voiceagent.models contributors
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  files:
+    description:
+      - The tier's files, as in the C(files) list of the P(voiceagent.models.provision_plan#filter) filter.
+      - Each needs C(dest), C(format) and C(size) (bytes; may be null when unknown).
+    type: list
+    elements: dict
+    required: true
+  path:
+    description: The directory the files go under. Its nearest existing ancestor gives the free space.
+    type: path
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Check what the tier needs on this host
+  voiceagent.models.model_plan:
+    files: "{{ voiceagent_plan.files }}"
+    path: /opt/asterisk-ai-voice-agent/models
+  register: voiceagent_disk
+"""
+
+RETURN = r"""
+files:
+  description: Each input file with C(status) (V(present), V(partial) or V(missing)) and C(bytes_to_download).
+  returned: always
+  type: list
+  elements: dict
+bytes_to_download:
+  description: Bytes still to fetch for the whole tier.
+  returned: always
+  type: int
+bytes_needed:
+  description: Peak free space the downloads need. A Vosk archive counts three times, for the zip plus its unpacked folder.
+  returned: always
+  type: int
+bytes_free:
+  description: Free bytes for an unprivileged user on the filesystem that will hold the files.
+  returned: always
+  type: int
+free_path:
+  description: The existing directory whose filesystem was measured.
+  returned: always
+  type: str
+enough_space:
+  description: Whether O(path) has room for RV(bytes_needed).
+  returned: always
+  type: bool
+"""
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.voiceagent.models.plugins.module_utils.provision_plan import ZIP_PEAK_FACTOR
+
+MARKER = ".voiceagent-source.json"
+
+
+def part_path(dest, fmt):
+    """Where model_file keeps an unfinished download, beside the destination."""
+    parent, name = os.path.split(dest.rstrip("/"))
+    return os.path.join(parent, ".%s.zip.part" % name if fmt == "vosk-zip" else ".%s.part" % name)
+
+
+def _marker_size(dest):
+    try:
+        with open(os.path.join(dest, MARKER)) as handle:
+            return json.load(handle).get("size")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def file_status(spec):
+    """(status, bytes still to download) for one file."""
+    dest, size, fmt = spec["dest"], spec.get("size"), spec.get("format")
+    if fmt == "vosk-zip":
+        present = os.path.isdir(dest) and (_marker_size(dest) == size or (size is None and _marker_size(dest)))
+    else:
+        present = os.path.isfile(dest) and (size is None or os.path.getsize(dest) == size)
+    if present:
+        return "present", 0
+    part = part_path(dest, fmt)
+    have = os.path.getsize(part) if os.path.isfile(part) else 0
+    remaining = max(0, (size or 0) - have)
+    return ("partial" if have else "missing"), remaining
+
+
+def nearest_existing(path):
+    path = os.path.abspath(path)
+    while not os.path.isdir(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return path
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            files=dict(type="list", elements="dict", required=True),
+            path=dict(type="path", required=True),
+        ),
+        supports_check_mode=True,
+    )
+    rows, to_download, needed = [], 0, 0
+    for spec in module.params["files"]:
+        if not isinstance(spec.get("dest"), str) or not spec["dest"].startswith("/"):
+            module.fail_json(msg="Each file needs an absolute 'dest'; got %r." % (spec.get("dest"),))
+        status, remaining = file_status(spec)
+        to_download += remaining
+        needed += remaining * (ZIP_PEAK_FACTOR if spec.get("format") == "vosk-zip" else 1)
+        row = dict(spec)
+        row.update(status=status, bytes_to_download=remaining)
+        rows.append(row)
+    free_path = nearest_existing(module.params["path"])
+    stats = os.statvfs(free_path)
+    free = stats.f_bavail * stats.f_frsize
+    module.exit_json(changed=False, files=rows, bytes_to_download=to_download, bytes_needed=needed,
+                     bytes_free=free, free_path=free_path, enough_space=needed <= free)
+
+
+if __name__ == "__main__":
+    main()

@@ -136,12 +136,18 @@ class ActionModule(ActionBase):
     def _controller_blob(self, module_args, opts, upstream, name):
         """Path of a verified copy in the controller cache: one fetch per file for the whole fleet."""
         cache = os.path.expanduser(opts["controller_cache"] or "~/.cache/voiceagent/blobs")
-        os.makedirs(os.path.join(cache, "sha256"), exist_ok=True)
+        for sub in ("sha256", "by-url"):
+            os.makedirs(os.path.join(cache, sub), exist_ok=True)
         url_key = hashlib.sha256(to_text(upstream).encode("utf-8")).hexdigest()
-        expected = module_args.get("sha256")
+        index = os.path.join(cache, "by-url", url_key)
         with open(os.path.join(cache, ".%s.flock" % url_key), "a") as guard:
             # Forks asking for the same file wait here; the first one fetches it.
             fcntl.flock(guard, fcntl.LOCK_EX)
+            expected = module_args.get("sha256")
+            if not expected and os.path.isfile(index):
+                # A digest not pinned yet: the fork that fetched first left it here.
+                with open(index) as handle:
+                    expected = handle.read().strip()
             if expected and os.path.isfile(os.path.join(cache, "sha256", expected)):
                 return os.path.join(cache, "sha256", expected), expected
             part = os.path.join(cache, "%s.part" % url_key)
@@ -172,4 +178,6 @@ class ActionModule(ActionBase):
                                         % (name, module_args["url"], "; ".join(problems)))
             blob = os.path.join(cache, "sha256", sha256)
             os.replace(part, blob)
+            with open(index, "w") as handle:
+                handle.write(sha256 + "\n")
             return blob, sha256

@@ -7,7 +7,7 @@ COLLECTION_LINK := .collections/ansible_collections/voiceagent/models
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup demo test unit integration lint docs-check build clean
+.PHONY: setup demo facts test unit integration lint docs-check build clean
 
 $(BIN)/ansible: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,13 @@ $(COLLECTION_LINK):
 
 setup: $(BIN)/ansible $(COLLECTION_LINK)
 
-# Gather this host's facts and show the tier decision, for this host and for
-# the example hosts in examples/facts/. Needs no internet once set up.
+# Run the real site.yml on localhost against a built-in mirror of real-format
+# stand-in files (no internet), twice, and print the fleet report.
 demo: setup
+	$(BIN)/python demo/run_demo.py
+
+# Show this host's hardware facts and the tier decisions of the example hosts.
+facts: setup
 	$(BIN)/ansible-playbook playbooks/demo.yml
 
 test: setup lint docs-check build unit integration
@@ -39,7 +43,13 @@ lint: setup
 # ansible-doc must render every module and filter.
 docs-check: setup
 	$(BIN)/ansible-doc -t module voiceagent.models.hardware_facts > /dev/null
+	$(BIN)/ansible-doc -t module voiceagent.models.model_file > /dev/null
+	$(BIN)/ansible-doc -t module voiceagent.models.model_plan > /dev/null
+	$(BIN)/ansible-doc -t module voiceagent.models.env_file > /dev/null
 	$(BIN)/ansible-doc -t filter voiceagent.models.select_tier > /dev/null
+	$(BIN)/ansible-doc -t filter voiceagent.models.provision_plan > /dev/null
+	$(BIN)/ansible-doc -t filter voiceagent.models.fleet_report > /dev/null
+	$(BIN)/ansible-doc -t role voiceagent.models.provision > /dev/null
 	@echo "ansible-doc renders every plugin"
 
 build: setup
@@ -50,4 +60,4 @@ build: setup
 	@echo "collection tarball builds and installs"
 
 clean:
-	rm -rf build .pytest_cache .collections
+	rm -rf build .pytest_cache .collections .demo

@@ -40,7 +40,9 @@ HASH_CHUNK = 1024 * 1024
 
 
 def _human(size):
-    return "%.1f MB" % (size / 1e6) if size is not None else "? MB"
+    if size is None:
+        return "? bytes"
+    return "%.1f MB" % (size / 1e6) if size >= 1e6 else "%.0f kB" % (size / 1e3)
 
 
 def _hash_file(path):

@@ -259,3 +259,16 @@ def test_a_full_disk_is_refused_before_the_first_byte(tmp_path, mirror):
         assert mirror.requests == []
     finally:
         subprocess.run(["umount", str(target)], check=False)
+
+
+def test_a_long_transfer_prints_progress_on_the_controller(tmp_path, mirror):
+    fleet = Fleet(tmp_path, mirror)
+    mirror.throttle[TINYLLAMA] = 20000
+    try:
+        proc, _ = fleet.run("-e", "voiceagent_progress_interval=1")
+    finally:
+        del mirror.throttle[TINYLLAMA]
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    progress = [line for line in proc.stdout.splitlines()
+                if line.startswith("h1: tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf ") and "%)" in line]
+    assert len(progress) >= 2

@@ -31,9 +31,10 @@ import json
 import multiprocessing
 import os
 import struct
-import tempfile
 import time
 import zlib
+
+from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import write_atomically
 
 BENCHMARK_VERSION = 1
 
@@ -246,13 +247,4 @@ def write_cache(path, expected_fingerprint, result, now):
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, mode=0o755, exist_ok=True)
     payload = {"fingerprint": expected_fingerprint, "measured_epoch": now, "result": result}
-    handle, tmp_path = tempfile.mkstemp(prefix=".benchmark-", dir=directory)
-    try:
-        with os.fdopen(handle, "w") as out:
-            json.dump(payload, out, indent=2, sort_keys=True)
-        os.chmod(tmp_path, 0o644)
-        os.rename(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.unlink(tmp_path)
-        raise
+    write_atomically(path, json.dumps(payload, indent=2, sort_keys=True).encode("utf-8"), 0o644)

@@ -22,7 +22,8 @@ __metaclass__ = type
 import hashlib
 import json
 import os
-import tempfile
+
+from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import write_atomically
 
 SIDECAR = ".voiceagent-digests.json"
 CHUNK = 1024 * 1024
@@ -128,22 +129,8 @@ def cached_digests(path, names=("sha256",), write=True):
 
 
 def _write_atomically(path, data):
-    directory = os.path.dirname(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".voiceagent-digests.", suffix=".tmp", dir=directory)
+        write_atomically(path, data, 0o644)
     except OSError:
         return False
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            os.fchmod(fh.fileno(), 0o644)
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        return True
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        return False
+    return True

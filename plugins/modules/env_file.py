@@ -167,11 +167,10 @@ diff:
 import errno
 import os
 import re
-import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import write_atomically
 from ansible_collections.voiceagent.models.plugins.module_utils.dotenv_edit import set_keys
 
 # Bytes that are not UTF-8 (an old latin-1 password) must survive the round trip.
@@ -213,52 +212,6 @@ def read_text(path):
         if exc.errno == errno.ENOENT:
             return None
         raise
-
-
-def write_atomically(path, text, existing, new_mode=NEW_FILE_MODE):
-    """Replace path with text: temp file beside it, same mode and owner, fsync, rename.
-
-    existing is the os.stat of the current file, or None for a new one, which
-    gets new_mode. The temp file is private (0600) from its creation on.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
-    try:
-        if existing is not None:
-            os.fchmod(fd, stat.S_IMODE(existing.st_mode))
-            current = os.fstat(fd)
-            # chown only when needed: a non-root user may not chown, even to itself.
-            if (current.st_uid, current.st_gid) != (existing.st_uid, existing.st_gid):
-                os.fchown(fd, existing.st_uid, existing.st_gid)
-        else:
-            os.fchmod(fd, new_mode)
-        with os.fdopen(fd, "wb") as handle:
-            fd = None
-            handle.write(text.encode(ENCODING, ERRORS))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        tmp = None
-        _fsync_directory(directory)
-    finally:
-        if fd is not None:
-            os.close(fd)
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _fsync_directory(directory):
-    """Make the rename itself durable; not every filesystem allows it."""
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
 
 
 def build_diff(path, changes):
@@ -331,7 +284,7 @@ def main():
     if changed and not module.check_mode:
         existing = None if created else os.stat(target)
         try:
-            write_atomically(target, new_text, existing, mode)
+            write_atomically(target, new_text.encode(ENCODING, ERRORS), mode, like=existing)
         except (IOError, OSError) as exc:
             module.fail_json(msg="Cannot write %s: %s." % (target, exc.strerror or type(exc).__name__), path=path)
 

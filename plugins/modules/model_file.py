@@ -257,6 +257,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.voiceagent.models.plugins.module_utils import digest_cache
+from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import fsync_dir
 from ansible_collections.voiceagent.models.plugins.module_utils import http_download as dl
 from ansible_collections.voiceagent.models.plugins.module_utils import model_formats as mf
 
@@ -407,19 +408,6 @@ def drop_stale_part(part, check_mode):
 def fsync_file(path):
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
-
-
-def fsync_dir(path):
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def require_room(directory, needed, what):

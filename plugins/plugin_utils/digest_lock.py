@@ -13,7 +13,8 @@ import datetime
 import fcntl
 import json
 import os
-import tempfile
+
+from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import write_atomically
 
 LOCK_VERSION = 1
 
@@ -81,11 +82,5 @@ def pin(path, url, sha256, size, host):
             "recorded_by": host,
             "recorded_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
-        directory = os.path.dirname(os.path.abspath(path))
-        handle, tmp = tempfile.mkstemp(prefix=".voiceagent-lock-", dir=directory)
-        with os.fdopen(handle, "w") as out:
-            json.dump(data, out, indent=2, sort_keys=True)
-            out.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        write_atomically(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8"), 0o644)
         return "recorded"

@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import tempfile
 
 import pytest
 
@@ -82,7 +83,7 @@ def test_entries_of_removed_files_are_pruned(model, tmp_path):
 def test_an_unwritable_directory_only_skips_the_cache(model, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError(13, "Permission denied")
-    monkeypatch.setattr(dc.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
     assert dc.record(model, "a" * 64) is False
     assert dc.lookup(model) is None
 

@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, voiceagent.models contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Replace a file so that a reader sees the old content or the new, never half of it."""
+
+import os
+import stat
+import tempfile
+
+
+def fsync_dir(path):
+    """Make a rename in ``path`` durable; not every filesystem allows it."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path, data, mode=0o644, like=None):
+    """Write ``data`` (bytes) to a temp file beside ``path``, fsync, then rename it over ``path``.
+
+    ``like`` is the ``os.stat`` of the file being replaced: its mode, owner and
+    group carry over. Otherwise the new file gets ``mode``. The temp file has
+    its final mode from creation on (mkstemp makes it 0600), so a secret never
+    sits in a readable file. Raises OSError; the temp file never outlives a failure.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
+    try:
+        if like is not None:
+            os.fchmod(fd, stat.S_IMODE(like.st_mode))
+            current = os.fstat(fd)
+            # chown only when needed: a non-root user may not chown, even to itself.
+            if (current.st_uid, current.st_gid) != (like.st_uid, like.st_gid):
+                os.fchown(fd, like.st_uid, like.st_gid)
+        else:
+            os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            fd = None
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        tmp = None
+        fsync_dir(directory)
+    finally:
+        if fd is not None:
+            os.close(fd)
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)

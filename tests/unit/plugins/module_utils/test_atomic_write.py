@@ -1,0 +1,36 @@
+"""Atomic replacement: mode for new files, mode and owner carried over, nothing left behind."""
+import os
+
+import pytest
+
+from ansible_collections.voiceagent.models.plugins.module_utils import atomic_write
+
+
+def test_a_new_file_gets_the_given_mode(tmp_path):
+    path = tmp_path / "new"
+    atomic_write.write_atomically(str(path), b"data", 0o600)
+    assert path.read_bytes() == b"data"
+    assert oct(os.stat(str(path)).st_mode & 0o777) == "0o600"
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path):
+    path = tmp_path / "old"
+    path.write_bytes(b"old")
+    os.chmod(str(path), 0o640)
+    atomic_write.write_atomically(str(path), b"new", 0o600, like=os.stat(str(path)))
+    assert path.read_bytes() == b"new"
+    assert oct(os.stat(str(path)).st_mode & 0o777) == "0o640"
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
+    path = tmp_path / "old"
+    path.write_bytes(b"old")
+
+    def broken(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic_write.os, "replace", broken)
+    with pytest.raises(OSError):
+        atomic_write.write_atomically(str(path), b"new")
+    assert path.read_bytes() == b"old"
+    assert os.listdir(str(tmp_path)) == ["old"]

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run voiceagent.models.hardware_facts N times with the cache off and report the spread.
 
 Usage: .venv/bin/python bench/benchmark_stability.py [--runs 5] [--busy] [--python PATH]
@@ -52,13 +51,13 @@ def main():
         spinner = multiprocessing.Process(target=spin, daemon=True)
         spinner.start()
     try:
-        runs = [one_run(args.python) for _ in range(args.runs)]
+        runs = [one_run(args.python) for _unused in range(args.runs)]
     finally:
         if spinner:
             spinner.terminate()
     report = {
         "command": " ".join(["bench/benchmark_stability.py"] + sys.argv[1:]),
-        "python": subprocess.run([args.python, "--version"], capture_output=True, text=True).stdout.strip(),
+        "python": subprocess.run([args.python, "--version"], capture_output=True, text=True, check=True).stdout.strip(),
         "busy_core": args.busy,
         "runs": runs,
         "score": summary([r["score"] for r in runs]),

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Compute score of the fact module's workload under several Python interpreters.
 
 Usage: .venv/bin/python bench/compute_score_by_python.py PYTHON [PYTHON ...]

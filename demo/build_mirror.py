@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Build a local mirror of synthetic model files and a demo registry that describes them.
 
     python demo/build_mirror.py OUT_DIR [--tiers LIGHT_CPU ...] [--registry PATH]
@@ -227,7 +226,7 @@ def build_mirror(out_dir, registry_path=DEFAULT_REGISTRY, tiers=None, nested_vos
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("out_dir")
     parser.add_argument("--tiers", nargs="+", metavar="TIER", default=None,
                         help="tiers to include (default: all)")

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`make demo`: run the real playbooks/site.yml on localhost against a built-in mirror.
 
 Builds synthetic stand-ins of the tier's files (real formats, tiny sizes) and a

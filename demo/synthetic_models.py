@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Small model files in the real formats, for tests and for ``make demo``.
 
 Nothing here downloads anything. Each writer produces a file of the format the
@@ -291,7 +290,7 @@ def write_vosk_zip(path, model_name, nested=False):
     dirs = []
     for prefix in ([model_name + "/"] if nested else []) + [root]:
         dirs.append(prefix)
-    for member, _ in members:
+    for member, _unused in members:
         parts = member.split("/")[:-1]
         for depth in range(1, len(parts) + 1):
             folder = root + "/".join(parts[:depth]) + "/"
@@ -401,7 +400,7 @@ _PHONEMES += ["\u0251", "\u0250", "\u0252", "\u00e6", "\u0253", "\u0299", "\u03b
 def piper_config(quality="medium", language="en_US", voice="en-us", dataset="lessac"):
     """A Piper ``.onnx.json`` config as a dict (phoneme ids 0..len-1)."""
     phoneme_id_map = dict((phoneme, [index]) for index, phoneme in enumerate(_PHONEMES))
-    family, _, region = language.partition("_")
+    family, _unused, region = language.partition("_")
     return {
         "dataset": dataset,
         "audio": {"sample_rate": 22050, "quality": quality},

@@ -73,7 +73,7 @@ def measure_compute(repeats=COMPUTE_REPEATS):
     """Return (score, best_ms) for the fixed single-core workload."""
     corpus = _compute_corpus()
     best = float("inf")
-    for _ in range(repeats):
+    for _unused in range(repeats):
         start = time.perf_counter()
         zlib.compress(corpus, 6)
         best = min(best, time.perf_counter() - start)
@@ -160,7 +160,7 @@ def measure_bandwidth(workers, buffer_bytes, rounds=BANDWIDTH_ROUNDS):
     ctx = multiprocessing.get_context("fork")
     pipes, procs = [], []
     try:
-        for _ in range(workers):
+        for _unused in range(workers):
             parent_end, child_end = ctx.Pipe()
             proc = ctx.Process(target=_bandwidth_worker, args=(buffer_bytes, child_end))
             proc.daemon = True
@@ -172,7 +172,7 @@ def measure_bandwidth(workers, buffer_bytes, rounds=BANDWIDTH_ROUNDS):
             conn.recv()
         moved = 2 * (buffer_bytes // 2) * workers
         best = 0.0
-        for _ in range(rounds):
+        for _unused in range(rounds):
             start = time.perf_counter()
             for conn in pipes:
                 conn.send(True)

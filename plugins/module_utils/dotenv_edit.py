@@ -332,7 +332,7 @@ def set_keys(text, values):
         new_text = new_text[:start] + replacement + new_text[end:]
     if appended:
         new_text = _append(new_text, appended)
-    _check_reading(text, new_text, dict((key, after) for key, after, _ in wanted))
+    _check_reading(text, new_text, dict((key, after) for key, after, _unused in wanted))
     return new_text, changes
 
 
@@ -351,7 +351,7 @@ def _check_reading(text, new_text, wanted):
     (or the key appended), and nothing else.
     """
     expected = _bindings(text)
-    last = dict((key, index) for index, (key, _) in enumerate(expected))
+    last = dict((key, index) for index, (key, _unused) in enumerate(expected))
     for key, value in wanted.items():
         if key in last and expected[last[key]][1] is not None:
             expected[last[key]] = (key, value)

@@ -229,7 +229,7 @@ def _gguf_value(reader, count_code, vtype, name, depth):
             return None
         # Strings take at least their length field, arrays at least type + count.
         _bounded(count, reader.left() // (4 if count_code == "I" else 8), "array %r length" % name)
-        for _ in range(count):
+        for _unused in range(count):
             _gguf_value(reader, count_code, etype, name, depth + 1)
         return None
     raise _Garbled("is garbled: metadata %r has the unknown value type %d" % (name, vtype))
@@ -242,7 +242,7 @@ def _gguf_tensor_info(reader, count_code, index):
     if not 1 <= n_dims <= _GGUF_MAX_DIMS:
         raise _Garbled("is garbled: tensor %r has %d dimensions" % (name, n_dims))
     elements = 1
-    for _ in range(n_dims):
+    for _unused in range(n_dims):
         elements *= reader.unpack(count_code, "the shape of tensor %r" % name)
     ttype = reader.unpack("I", "the type of tensor %r" % name)
     offset = reader.unpack("Q", "the offset of tensor %r" % name)

@@ -44,10 +44,7 @@ import os
 import re
 import traceback
 
-try:
-    from collections.abc import Mapping
-except ImportError:  # pragma: no cover - Python 2 only
-    from collections import Mapping
+from collections.abc import Mapping
 
 try:
     import jsonschema

@@ -112,7 +112,7 @@ def read_facts(facts):
         "total_gb": _number(facts, "memory.total_gb", required=False),
         "cores": _number(facts, "cpu.usable_cores"),
         "gpu": present and (_number(facts, "gpu.count", required=False) or 1) > 0,
-        "vram_gb": _number(facts, "gpu.max_vram_gb", required=False) or 0.0 if present else 0.0,
+        "vram_gb": (_number(facts, "gpu.max_vram_gb", required=False) or 0.0) if present else 0.0,
         "score": _number(facts, "benchmark.score", required=False),
         "bandwidth": _number(facts, "benchmark.memory_bandwidth_gbps", required=False),
     }

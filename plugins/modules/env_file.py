@@ -29,7 +29,7 @@ description:
     mode, owner and group, is flushed to disk and renamed over the file.
   - No line of the file other than the keys in O(values) appears in any result, warning or error.
 author:
-  - voiceagent.models contributors
+  - voiceagent.models maintainers (@voiceagent)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

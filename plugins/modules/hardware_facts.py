@@ -26,7 +26,7 @@ description:
     O(cache_ttl) seconds, so later runs answer from the cache.
   - The benchmark cache is the only thing this module writes, in check mode as well.
 author:
-  - voiceagent.models contributors
+  - voiceagent.models maintainers (@voiceagent)
 requirements:
   - psutil on the managed host (without it, memory is read from C(/proc/meminfo) and a warning says so)
 extends_documentation_fragment:

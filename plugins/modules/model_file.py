@@ -31,7 +31,7 @@ description:
     a whole, and the zip part file is removed.
   - Before a download the module checks that the filesystem has room for what is still missing.
 author:
-  - voiceagent.models contributors
+  - voiceagent.models maintainers (@voiceagent)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -627,6 +627,7 @@ def ensure_vosk(module, opts):
     require_room(os.path.dirname(dest), plan["bytes"], "unpacking %s" % opts["source"])
     marker = {"format": "vosk-zip", "sha256": digests["sha256"], "md5": digests["md5"], "size": digests["size"],
               "url": dl.redact_url(opts["url"]) if opts["url"] else None, "root": plan["root"]}
+
     def finish(tmp_dir):
         chown_tree(tmp_dir, opts["uid"], opts["gid"])
 

@@ -19,7 +19,7 @@ description:
   - Reads only; it never changes the host, so it runs the same in check mode. Digests are verified later by
     M(voiceagent.models.model_file).
 author:
-  - voiceagent.models contributors
+  - voiceagent.models maintainers (@voiceagent)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

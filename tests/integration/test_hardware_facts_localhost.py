@@ -41,7 +41,7 @@ def run_module(*module_args, check=False):
 @pytest.fixture(scope="module")
 def cold(tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache") / "bench.json"
-    result, _ = run_module("cache_path=%s" % cache)
+    result, _unused = run_module("cache_path=%s" % cache)
     return cache, result
 
 
@@ -84,7 +84,7 @@ def test_the_second_run_answers_from_the_cache(cold):
 
 def test_check_mode_gathers_facts_and_writes_the_cache(tmp_path):
     cache = tmp_path / "bench.json"
-    result, _ = run_module("cache_path=%s" % cache, check=True)
+    result, _unused = run_module("cache_path=%s" % cache, check=True)
     assert result["changed"] is False
     assert "voiceagent_hardware" in result["ansible_facts"]
     assert cache.exists()

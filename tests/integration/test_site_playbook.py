@@ -95,7 +95,7 @@ def provisioned(tmp_path_factory, mirror):
 
 
 def test_a_first_run_puts_the_tier_in_place(provisioned):
-    fleet, (proc, report), _ = provisioned
+    fleet, (proc, report), _unused = provisioned
     assert proc.returncode == 0, proc.stdout[-3000:]
     row = host_row(report)
     assert row["status"] == "ok" and row["tier"] == "LIGHT_CPU" and row["files_changed"] == 4
@@ -107,7 +107,7 @@ def test_a_first_run_puts_the_tier_in_place(provisioned):
 
 
 def test_a_second_run_changes_nothing_and_downloads_nothing(provisioned):
-    _, _, (proc, report) = provisioned
+    _unused, _unused, (proc, report) = provisioned
     assert proc.returncode == 0
     assert host_row(report)["files_changed"] == 0 and host_row(report)["bytes_moved"] == 0
     provision_play = proc.stdout.split("PLAY [Write the fleet report")[0]
@@ -115,13 +115,13 @@ def test_a_second_run_changes_nothing_and_downloads_nothing(provisioned):
 
 
 def test_the_second_run_sends_no_request_to_the_mirror(provisioned, mirror):
-    fleet, _, _ = provisioned
+    fleet, _unused, _unused = provisioned
     fleet.run()
     assert mirror.requests == []
 
 
 def test_env_changes_only_owned_keys_and_keeps_its_mode(provisioned):
-    fleet, _, _ = provisioned
+    fleet, _unused, _unused = provisioned
     env = (fleet.install() / ".env").read_bytes().decode()
     kept = [line for line in SECRETS.splitlines(True) if not line.startswith("LOCAL_LLM_MODEL_PATH=")]
     for line in kept:
@@ -133,7 +133,7 @@ def test_env_changes_only_owned_keys_and_keeps_its_mode(provisioned):
 
 
 def test_no_secret_reaches_the_output_or_the_report(provisioned):
-    fleet, (proc, _), _ = provisioned
+    fleet, (proc, _unused), _unused = provisioned
     text = proc.stdout + proc.stderr + (fleet.reports / "voiceagent-report.json").read_text() + \
         (fleet.reports / "voiceagent-report.md").read_text()
     for secret in ("p|ss&w", "a$b\\c", "sk-#not", "quote\\"):
@@ -141,7 +141,7 @@ def test_no_secret_reaches_the_output_or_the_report(provisioned):
 
 
 def test_digests_the_registry_lacks_are_pinned_in_the_lock_file(provisioned):
-    fleet, (_, report), _ = provisioned
+    fleet, (_unused, report), _unused = provisioned
     lock = json.loads(fleet.lock.read_text())["files"]
     assert any(url.endswith("en_US-lessac-medium.onnx") for url in lock)
     assert host_row(report)["digests"]["en_US-lessac-medium.onnx"] == "recorded"
@@ -239,7 +239,7 @@ def test_via_controller_fetches_each_file_once_for_the_whole_fleet(tmp_path, mir
     proc, report = fleet.run("-e", "voiceagent_fetch_via_controller=true",
                              "-e", "voiceagent_controller_cache_dir=%s" % cache)
     assert proc.returncode == 0, proc.stdout[-3000:]
-    gets = [path for method, path, _ in mirror.requests if method == "GET"]
+    gets = [path for method, path, _unused in mirror.requests if method == "GET"]
     assert len(gets) == len(set(gets)) == 4
     for host in fleet.hosts:
         assert (fleet.install(host) / "models" / "llm" / "tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf").is_file()
@@ -265,7 +265,7 @@ def test_a_long_transfer_prints_progress_on_the_controller(tmp_path, mirror):
     fleet = Fleet(tmp_path, mirror)
     mirror.throttle[TINYLLAMA] = 20000
     try:
-        proc, _ = fleet.run("-e", "voiceagent_progress_interval=1")
+        proc, _unused = fleet.run("-e", "voiceagent_progress_interval=1")
     finally:
         del mirror.throttle[TINYLLAMA]
     assert proc.returncode == 0, proc.stdout[-3000:]

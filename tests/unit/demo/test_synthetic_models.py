@@ -95,7 +95,9 @@ def test_gguf_reads_back(tmp_path):
     # token_embd, output_norm, output, and 9 tensors per block
     assert len(reader.tensors) == 3 + 9 * 2
     tensors = dict((t.name, t) for t in reader.tensors)
-    shape = lambda name: [int(n) for n in tensors[name].shape]  # noqa: E731 (ggml order: ne0 first)
+    def shape(name):  # ggml order: ne0 first
+        return [int(n) for n in tensors[name].shape]
+
     assert shape("token_embd.weight") == [64, 300]
     assert shape("output.weight") == [64, 300]
     assert shape("blk.1.attn_q.weight") == [64, 64]

@@ -37,7 +37,7 @@ def test_bandwidth_buffers_never_take_more_than_a_quarter_of_free_memory():
 
 
 def test_one_worker_per_usable_core_when_memory_allows():
-    workers, _ = bench.plan_bandwidth(4, available_bytes=64 * 1024 * MIB, llc_bytes=32 * MIB)
+    workers, _unused = bench.plan_bandwidth(4, available_bytes=64 * 1024 * MIB, llc_bytes=32 * MIB)
     assert workers == 4
 
 

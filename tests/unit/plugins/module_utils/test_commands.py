@@ -24,12 +24,12 @@ def test_exit_status_and_both_streams_are_returned():
 
 
 def test_runs_in_the_c_locale():
-    _, out, _ = run_command(["sh", "-c", 'echo "$LANG $LC_ALL"'], 5)
+    _unused, out, _unused = run_command(["sh", "-c", 'echo "$LANG $LC_ALL"'], 5)
     assert out == "C C\n"
 
 
 def test_invalid_utf8_is_replaced_not_fatal():
-    _, out, _ = run_command(["sh", "-c", r"printf 'a\377b'"], 5)
+    _unused, out, _unused = run_command(["sh", "-c", r"printf 'a\377b'"], 5)
     assert out == "a\ufffdb"
 
 

@@ -261,19 +261,19 @@ def test_python_dotenv_reads_the_new_owned_values_and_every_other_value_unchange
 
 
 def test_commented_duplicates_and_quoted_traps_are_never_touched():
-    new_text, _ = de.set_keys(fixture_text(), OWNED)
+    new_text, _unused = de.set_keys(fixture_text(), OWNED)
     assert "# LOCAL_LLM_MODEL_PATH=/old/models/llm/tinyllama.gguf\n" in new_text
     assert "#LOCAL_LLM_CONTEXT=2048\n" in new_text
     assert "LOCAL_LLM_MODEL_PATH=/trap/inside/a/quoted/value\n" in new_text
 
 
 def test_the_last_of_duplicate_assignments_is_the_one_rewritten():
-    new_text, _ = de.set_keys("A=1\nB=x\nA=2\n", {"A": 3})
+    new_text, _unused = de.set_keys("A=1\nB=x\nA=2\n", {"A": 3})
     assert new_text == "A=1\nB=x\nA=3\n"
 
 
 def test_a_second_run_changes_nothing():
-    once, _ = de.set_keys(fixture_text(), OWNED)
+    once, _unused = de.set_keys(fixture_text(), OWNED)
     twice, changes = de.set_keys(once, OWNED)
     assert twice == once and changes == []
 
@@ -284,32 +284,32 @@ def test_an_equal_value_in_another_quoting_is_left_as_written():
 
 
 def test_the_managed_comment_is_added_once_and_a_final_newline_first():
-    once, _ = de.set_keys("A=1", {"B": 2})
+    once, _unused = de.set_keys("A=1", {"B": 2})
     assert once == "A=1\n%s\nB=2\n" % de.MANAGED_COMMENT
-    twice, _ = de.set_keys(once, {"C": 3})
+    twice, _unused = de.set_keys(once, {"C": 3})
     assert twice == once + "C=3\n"
     assert de.set_keys("", {"B": 2})[0] == "%s\nB=2\n" % de.MANAGED_COMMENT
 
 
 def test_an_empty_value_with_an_inline_comment_keeps_the_comment():
-    new_text, _ = de.set_keys("LOCAL_LLM_BATCH= # set by provisioning\r\n", {"LOCAL_LLM_BATCH": 256})
+    new_text, _unused = de.set_keys("LOCAL_LLM_BATCH= # set by provisioning\r\n", {"LOCAL_LLM_BATCH": 256})
     assert new_text == "LOCAL_LLM_BATCH=256 # set by provisioning\r\n"
     assert read_dotenv(new_text) == {"LOCAL_LLM_BATCH": "256"}
 
 
 def test_a_comment_glued_to_a_closing_quote_stays_a_comment():
-    new_text, _ = de.set_keys('LOCAL_LLM_CONTEXT="512"#tokens\n', {"LOCAL_LLM_CONTEXT": 1024})
+    new_text, _unused = de.set_keys('LOCAL_LLM_CONTEXT="512"#tokens\n', {"LOCAL_LLM_CONTEXT": 1024})
     assert new_text == "LOCAL_LLM_CONTEXT='1024'#tokens\n"
     assert read_dotenv(new_text) == {"LOCAL_LLM_CONTEXT": "1024"}
 
 
 def test_a_multiline_owned_value_is_replaced_whole():
-    new_text, _ = de.set_keys('X=1\nLOCAL_LLM_MODEL_PATH="a\nb"  # old\nY=2\n', {"LOCAL_LLM_MODEL_PATH": "/m"})
+    new_text, _unused = de.set_keys('X=1\nLOCAL_LLM_MODEL_PATH="a\nb"  # old\nY=2\n', {"LOCAL_LLM_MODEL_PATH": "/m"})
     assert new_text == "X=1\nLOCAL_LLM_MODEL_PATH=/m  # old\nY=2\n"
 
 
 def test_a_byte_order_mark_is_kept_and_the_first_key_still_found():
-    new_text, _ = de.set_keys("\ufeffA=1\n", {"A": 2})
+    new_text, _unused = de.set_keys("\ufeffA=1\n", {"A": 2})
     assert new_text == "\ufeffA=2\n"
 
 
@@ -339,7 +339,7 @@ def test_an_edit_that_a_left_open_quote_would_swallow_is_refused(text, values):
 
 
 def test_an_edit_before_a_left_open_quote_is_still_made():
-    new_text, _ = de.set_keys("LOCAL_LLM_CONTEXT=512\nSMTP_PASSWORD='open\n", {"LOCAL_LLM_CONTEXT": 1024})
+    new_text, _unused = de.set_keys("LOCAL_LLM_CONTEXT=512\nSMTP_PASSWORD='open\n", {"LOCAL_LLM_CONTEXT": 1024})
     assert new_text == "LOCAL_LLM_CONTEXT=1024\nSMTP_PASSWORD='open\n"
 
 
@@ -378,8 +378,9 @@ def env_line(draw):
 
 @SETTINGS
 @given(st.lists(env_line(), max_size=12), st.booleans(), st.booleans(),
-       st.dictionaries(st.sampled_from(OWNED_KEYS), st.one_of(st.integers(-5, 5000), st.booleans(),
-                                                                st.sampled_from(["/app/models/a b.gguf", "/m.gguf"]))))
+       st.dictionaries(st.sampled_from(OWNED_KEYS),
+                       st.one_of(st.integers(-5, 5000), st.booleans(),
+                                 st.sampled_from(["/app/models/a b.gguf", "/m.gguf"]))))
 def test_set_keys_never_changes_a_line_it_does_not_own(body, crlf, final_newline, values):
     eol = "\r\n" if crlf else "\n"
     text = eol.join(body) + (eol if final_newline and body else "")

@@ -42,13 +42,13 @@ def test_json_one_card():
 
 
 def test_json_free_is_total_minus_used():
-    gpus, _ = parse_rocm_json(rocm("json_1card.json"))
+    gpus, _unused = parse_rocm_json(rocm("json_1card.json"))
     # (21458059264 - 27856896) bytes, in whole MiB
     assert gpus[0]["memory_total_mb"] - gpus[0]["memory_free_mb"] == 27
 
 
 def test_json_two_cards_and_apu_in_card_order():
-    gpus, _ = parse_rocm_json(rocm("json_2cards_apu.json"))
+    gpus, _unused = parse_rocm_json(rocm("json_2cards_apu.json"))
     assert [(g["index"], g["name"], g["memory_total_mb"]) for g in gpus] == [
         (0, "Navi 21 [Radeon RX 6800/6800 XT / 6900 XT]", 16368),
         (1, "Radeon RX 7900 XT", 20464),
@@ -57,26 +57,26 @@ def test_json_two_cards_and_apu_in_card_order():
 
 
 def test_json_apu_igpu_is_integrated_and_cards_are_not():
-    gpus, _ = parse_rocm_json(rocm("json_2cards_apu.json"))
+    gpus, _unused = parse_rocm_json(rocm("json_2cards_apu.json"))
     assert [g["integrated"] for g in gpus] == [False, False, True]
 
 
 def test_json_device_name_key_names_the_card():
-    gpus, _ = parse_rocm_json(rocm("json_device_name_apu.json"))
+    gpus, _unused = parse_rocm_json(rocm("json_device_name_apu.json"))
     assert gpus[0]["name"] == "Phoenix3"
     assert gpus[0]["memory_total_mb"] == 512
     assert gpus[0]["integrated"] is True
 
 
 def test_json_system_entry_is_not_a_card_but_names_the_driver():
-    gpus, _ = parse_rocm_json(rocm("json_device_name_apu.json"))
+    gpus, _unused = parse_rocm_json(rocm("json_device_name_apu.json"))
     assert len(gpus) == 1
     assert gpus[0]["driver"] == "6.8.0-51-generic"
     assert gpus[0]["uuid"] is None  # "Unique ID": "N/A"
 
 
 def test_json_after_a_warning_line_is_still_read():
-    gpus, _ = parse_rocm_json("WARNING: AMD GPU device(s) is/are in a low-power state.\n"
+    gpus, _unused = parse_rocm_json("WARNING: AMD GPU device(s) is/are in a low-power state.\n"
                               + rocm("json_1card.json"))
     assert gpus[0]["memory_total_mb"] == 20464
 
@@ -88,7 +88,7 @@ def test_garbled_json_returns_none_for_fallback():
 
 
 def test_driver_error_text_is_not_json():
-    gpus, _ = parse_rocm_json(rocm("driver_not_initialized.txt"))
+    gpus, _unused = parse_rocm_json(rocm("driver_not_initialized.txt"))
     assert gpus is None
 
 
@@ -102,7 +102,7 @@ def test_text_bytes_form():
 
 
 def test_text_bytes_form_reads_gfx_version_and_marks_apu():
-    gpus, _ = parse_rocm_text(rocm("text_bytes.txt"))
+    gpus, _unused = parse_rocm_text(rocm("text_bytes.txt"))
     assert [g["gfx_version"] for g in gpus] == ["gfx1030", "gfx1036"]
     assert [g["integrated"] for g in gpus] == [False, True]
 
@@ -115,7 +115,7 @@ def test_text_mib_form_with_lowercase_card_series():
 
 
 def test_text_card_series_na_falls_back_to_card_model():
-    gpus, _ = parse_rocm_text(rocm("text_series_na.txt"))
+    gpus, _unused = parse_rocm_text(rocm("text_series_na.txt"))
     assert gpus[0]["name"] == "0x744b"
     assert gpus[0]["memory_total_mb"] == 49136
 
@@ -147,7 +147,7 @@ def test_sysfs_reads_only_amd_cards():
 
 
 def test_sysfs_product_name_names_the_card():
-    gpus, _ = read_amd_sysfs(str(FIXTURES / "amd_sysfs" / "instinct"))
+    gpus, _unused = read_amd_sysfs(str(FIXTURES / "amd_sysfs" / "instinct"))
     assert [(g["name"], g["memory_total_mb"]) for g in gpus] == [("Instinct MI210", 65520)]
 
 

@@ -46,7 +46,7 @@ def test_one_gpu_row_is_read_with_typed_values():
 
 
 def test_two_gpus_keep_their_own_memory():
-    gpus, _ = parse_query_csv(fixture("query_2gpus.csv"), QUERY_FIELDS)
+    gpus, _unused = parse_query_csv(fixture("query_2gpus.csv"), QUERY_FIELDS)
     assert [(g["index"], g["name"], g["memory_total_mb"]) for g in gpus] == [
         (0, "NVIDIA TITAN V", 12288),
         (1, "NVIDIA RTX 5880 Ada Generation", 49140),
@@ -68,19 +68,19 @@ def test_header_line_is_skipped():
 
 def test_header_of_another_field_set_is_skipped():
     fields = ("index", "name", "memory.total", "memory.free")
-    gpus, _ = parse_query_csv(fixture("query_gb10_na_header.csv"), fields)
+    gpus, _unused = parse_query_csv(fixture("query_gb10_na_header.csv"), fields)
     assert [g["name"] for g in gpus] == ["NVIDIA GB10"]
 
 
 def test_na_memory_reads_as_none_and_is_recorded():
-    gpus, _ = parse_query_csv(fixture("query_gb10_na.csv"), QUERY_FIELDS)
+    gpus, _unused = parse_query_csv(fixture("query_gb10_na.csv"), QUERY_FIELDS)
     assert gpus[0]["memory_total_mb"] is None
     assert gpus[0]["unavailable"] == {"memory.total": "N/A", "memory.free": "N/A"}
     assert gpus[0]["compute_capability"] == "12.1"
 
 
 def test_na_memory_warning_names_the_gpu_and_the_reason():
-    _, warnings = parse_query_csv(fixture("query_gb10_na.csv"), QUERY_FIELDS)
+    _unused, warnings = parse_query_csv(fixture("query_gb10_na.csv"), QUERY_FIELDS)
     assert warnings[0].startswith("GPU 0 (NVIDIA GB10): nvidia-smi reports memory.total as [N/A]")
     assert "shares system memory" in warnings[0]
 
@@ -112,7 +112,7 @@ def test_garbled_lines_become_warnings_and_good_rows_survive():
 
 
 def test_garbled_warning_quotes_the_line():
-    _, warnings = parse_query_csv(fixture("query_garbled.csv"), QUERY_FIELDS)
+    _unused, warnings = parse_query_csv(fixture("query_garbled.csv"), QUERY_FIELDS)
     assert "NVIDIA GeForce RTX 3090, 24'" in warnings[0]
 
 
@@ -163,7 +163,7 @@ def test_xml_mig_slices_carry_their_own_memory():
 
 
 def test_xml_board_identity_and_memory():
-    gpus, _ = parse_query_xml(fixture("q_x_mig.xml"))
+    gpus, _unused = parse_query_xml(fixture("q_x_mig.xml"))
     gpu = gpus[0]
     assert (gpu["index"], gpu["minor_number"], gpu["name"]) == (0, 3, "NVIDIA H100 80GB HBM3")
     assert gpu["uuid"] == "GPU-9c2e41d7-5a3b-4f08-b6e1-2d7c8f0a1b23"
@@ -171,7 +171,7 @@ def test_xml_board_identity_and_memory():
 
 
 def test_xml_without_mig_has_no_slices_and_na_minor_number():
-    gpus, _ = parse_query_xml(fixture("q_x_plain.xml"))
+    gpus, _unused = parse_query_xml(fixture("q_x_plain.xml"))
     assert gpus[0]["mig_devices"] == []
     assert gpus[0]["mig_enabled"] is False
     assert gpus[0]["minor_number"] is None

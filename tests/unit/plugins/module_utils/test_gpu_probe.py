@@ -59,17 +59,17 @@ def probe(answers, **kwargs):
 
 
 def test_no_tools_and_no_driver_means_no_gpu_and_no_warning():
-    gpus, warnings, _ = probe({})
+    gpus, warnings, _unused = probe({})
     assert (gpus, warnings) == ([], [])
 
 
 def test_every_gpu_dict_has_exactly_the_documented_keys():
-    gpus, _, _ = probe({NVIDIA: ok("nvidia_smi/query_1gpu.csv"), ROCM_JSON: ok("rocm_smi/json_1card.json")})
+    gpus, _unused, _unused = probe({NVIDIA: ok("nvidia_smi/query_1gpu.csv"), ROCM_JSON: ok("rocm_smi/json_1card.json")})
     assert [sorted(g) for g in gpus] == [sorted(GPU_KEYS)] * 2
 
 
 def test_nvidia_gpu_from_the_csv_query():
-    gpus, warnings, _ = probe({NVIDIA: ok("nvidia_smi/query_1gpu.csv")})
+    gpus, warnings, _unused = probe({NVIDIA: ok("nvidia_smi/query_1gpu.csv")})
     assert warnings == []
     assert gpus == [{
         "index": 0, "vendor": "nvidia", "name": "NVIDIA GeForce RTX 3060",
@@ -81,7 +81,7 @@ def test_nvidia_gpu_from_the_csv_query():
 
 
 def test_missing_nvidia_smi_with_loaded_driver_warns():
-    gpus, warnings, _ = probe({}, sysfs_root=str(FIXTURES / "nvidia_smi" / "proc_root"))
+    gpus, warnings, _unused = probe({}, sysfs_root=str(FIXTURES / "nvidia_smi" / "proc_root"))
     assert gpus == []
     assert warnings == [
         "the NVIDIA kernel driver is loaded (/proc/driver/nvidia/version exists) but nvidia-smi "
@@ -90,13 +90,13 @@ def test_missing_nvidia_smi_with_loaded_driver_warns():
 
 
 def test_nvidia_timeout_warning_text():
-    gpus, warnings, _ = probe({NVIDIA: CommandTimeout(NVIDIA, 10)}, timeout=10)
+    gpus, warnings, _unused = probe({NVIDIA: CommandTimeout(NVIDIA, 10)}, timeout=10)
     assert gpus == []
     assert warnings == ["nvidia-smi did not answer within 10 s"]
 
 
 def test_timeout_is_written_without_trailing_zero():
-    _, warnings, _ = probe({NVIDIA: CommandTimeout(NVIDIA, 2.5)}, timeout=2.5)
+    _unused, warnings, _unused = probe({NVIDIA: CommandTimeout(NVIDIA, 2.5)}, timeout=2.5)
     assert warnings == ["nvidia-smi did not answer within 2.5 s"]
 
 
@@ -113,13 +113,13 @@ def test_unknown_compute_cap_field_retries_without_it():
 
 
 def test_nvml_mismatch_is_reported_and_no_gpu_claimed():
-    gpus, warnings, _ = probe({NVIDIA: (18, text("nvidia_smi/nvml_mismatch.txt"), "")})
+    gpus, warnings, _unused = probe({NVIDIA: (18, text("nvidia_smi/nvml_mismatch.txt"), "")})
     assert gpus == []
     assert warnings == [MISMATCH_SENTENCE]
 
 
 def test_mig_insufficient_permissions_falls_back_to_xml_slice_memory():
-    gpus, _, run = probe({
+    gpus, _unused, run = probe({
         NVIDIA: ok("nvidia_smi/query_mig_insufficient.csv"),
         NVIDIA_XML: ok("nvidia_smi/q_x_mig.xml"),
     })
@@ -130,7 +130,7 @@ def test_mig_insufficient_permissions_falls_back_to_xml_slice_memory():
 
 
 def test_mig_fallback_says_it_took_the_largest_slice():
-    _, warnings, _ = probe({
+    _unused, warnings, _unused = probe({
         NVIDIA: ok("nvidia_smi/query_mig_insufficient.csv"),
         NVIDIA_XML: ok("nvidia_smi/q_x_mig.xml"),
     })
@@ -139,7 +139,7 @@ def test_mig_fallback_says_it_took_the_largest_slice():
 
 
 def test_mig_fallback_with_garbled_xml_keeps_the_gpu_with_unknown_vram():
-    gpus, warnings, _ = probe({
+    gpus, warnings, _unused = probe({
         NVIDIA: ok("nvidia_smi/query_mig_insufficient.csv"),
         NVIDIA_XML: ok("nvidia_smi/q_x_garbled.xml"),
     })
@@ -148,7 +148,7 @@ def test_mig_fallback_with_garbled_xml_keeps_the_gpu_with_unknown_vram():
 
 
 def test_unified_memory_board_takes_system_memory():
-    gpus, warnings, _ = probe({NVIDIA: ok("nvidia_smi/query_gb10_na.csv")}, system_memory_mb=122478)
+    gpus, warnings, _unused = probe({NVIDIA: ok("nvidia_smi/query_gb10_na.csv")}, system_memory_mb=122478)
     gpu = gpus[0]
     assert (gpu["unified_memory"], gpu["vram_total_mb"], gpu["vram_free_mb"]) == (True, 122478, None)
     assert ("NVIDIA GPU 0 (NVIDIA GB10) shares system memory (unified memory); its VRAM is taken "
@@ -156,7 +156,7 @@ def test_unified_memory_board_takes_system_memory():
 
 
 def test_unified_memory_board_without_system_memory_has_unknown_vram():
-    gpus, _, _ = probe({NVIDIA: ok("nvidia_smi/query_gb10_na.csv")})
+    gpus, _unused, _unused = probe({NVIDIA: ok("nvidia_smi/query_gb10_na.csv")})
     assert (gpus[0]["unified_memory"], gpus[0]["vram_total_mb"]) == (True, None)
 
 
@@ -172,12 +172,12 @@ def test_amd_json_is_used_first():
 
 
 def test_amd_gfx_version_is_the_compute_capability():
-    gpus, _, _ = probe({ROCM_JSON: ok("rocm_smi/json_1card.json")})
+    gpus, _unused, _unused = probe({ROCM_JSON: ok("rocm_smi/json_1card.json")})
     assert gpus[0]["compute_capability"] == "gfx1100"
 
 
 def test_amd_garbled_json_falls_back_to_text():
-    gpus, warnings, _ = probe({
+    gpus, warnings, _unused = probe({
         ROCM_JSON: ok("rocm_smi/json_garbled.json"),
         ROCM_TEXT: ok("rocm_smi/text_bytes.txt"),
     })
@@ -190,14 +190,14 @@ def test_amd_garbled_json_falls_back_to_text():
 
 def test_amd_rocm_smi_failing_both_ways_falls_back_to_sysfs():
     failure = (1, text("rocm_smi/driver_not_initialized.txt"), "")
-    gpus, warnings, _ = probe({ROCM_JSON: failure, ROCM_TEXT: failure},
+    gpus, warnings, _unused = probe({ROCM_JSON: failure, ROCM_TEXT: failure},
                               sysfs_root=str(FIXTURES / "amd_sysfs" / "instinct"))
     assert [(g["name"], g["vram_total_mb"], g["source"]) for g in gpus] == [("Instinct MI210", 65520, "sysfs")]
     assert len(warnings) == 2
 
 
 def test_amd_missing_rocm_smi_reads_sysfs_quietly():
-    gpus, warnings, _ = probe({}, sysfs_root=str(FIXTURES / "amd_sysfs" / "dgpu_apu_nvidia"))
+    gpus, warnings, _unused = probe({}, sysfs_root=str(FIXTURES / "amd_sysfs" / "dgpu_apu_nvidia"))
     assert warnings == []
     assert [(g["index"], g["vram_total_mb"], g["integrated"], g["source"]) for g in gpus] == [
         (1, 20464, False, "sysfs"), (2, 64, True, "sysfs"),
@@ -213,7 +213,7 @@ def test_amd_timeout_warns_and_goes_to_sysfs_without_the_text_form():
 
 
 def test_unexpected_error_in_one_vendor_leaves_the_other_running():
-    gpus, warnings, _ = probe({NVIDIA: RuntimeError("boom"), ROCM_JSON: ok("rocm_smi/json_1card.json")})
+    gpus, warnings, _unused = probe({NVIDIA: RuntimeError("boom"), ROCM_JSON: ok("rocm_smi/json_1card.json")})
     assert [g["vendor"] for g in gpus] == ["amd"]
     assert warnings == [
         "the NVIDIA GPU probe failed unexpectedly (RuntimeError: boom); NVIDIA GPUs are not reported"
@@ -221,27 +221,27 @@ def test_unexpected_error_in_one_vendor_leaves_the_other_running():
 
 
 def test_both_vendors_are_listed_nvidia_first():
-    gpus, _, _ = probe({NVIDIA: ok("nvidia_smi/query_2gpus.csv"), ROCM_JSON: ok("rocm_smi/json_1card.json")})
+    gpus, _unused, _unused = probe({NVIDIA: ok("nvidia_smi/query_2gpus.csv"), ROCM_JSON: ok("rocm_smi/json_1card.json")})
     assert [(g["vendor"], g["index"]) for g in gpus] == [("nvidia", 0), ("nvidia", 1), ("amd", 0)]
 
 
 def test_summary_takes_the_largest_card_and_never_sums():
-    gpus, _, _ = probe({NVIDIA: ok("nvidia_smi/query_2gpus.csv")})
+    gpus, _unused, _unused = probe({NVIDIA: ok("nvidia_smi/query_2gpus.csv")})
     assert summarise_gpus(gpus) == {"present": True, "vendor": "nvidia", "count": 2, "max_vram_gb": 47.99}
 
 
 def test_summary_ignores_the_apu_igpu():
-    gpus, _, _ = probe({ROCM_JSON: ok("rocm_smi/json_2cards_apu.json")})
+    gpus, _unused, _unused = probe({ROCM_JSON: ok("rocm_smi/json_2cards_apu.json")})
     assert summarise_gpus(gpus) == {"present": True, "vendor": "amd", "count": 2, "max_vram_gb": 19.98}
 
 
 def test_summary_of_mixed_vendors_names_the_largest_card():
-    gpus, _, _ = probe({NVIDIA: ok("nvidia_smi/query_1gpu.csv"), ROCM_JSON: ok("rocm_smi/json_1card.json")})
+    gpus, _unused, _unused = probe({NVIDIA: ok("nvidia_smi/query_1gpu.csv"), ROCM_JSON: ok("rocm_smi/json_1card.json")})
     assert summarise_gpus(gpus) == {"present": True, "vendor": "amd", "count": 2, "max_vram_gb": 19.98}
 
 
 def test_summary_of_an_apu_only_host_is_no_gpu():
-    gpus, _, _ = probe({ROCM_JSON: ok("rocm_smi/json_device_name_apu.json")})
+    gpus, _unused, _unused = probe({ROCM_JSON: ok("rocm_smi/json_device_name_apu.json")})
     assert len(gpus) == 1
     assert summarise_gpus(gpus) == {"present": False, "vendor": None, "count": 0, "max_vram_gb": 0.0}
 
@@ -254,6 +254,6 @@ def test_failed_query_keeps_the_gpus_that_answered():
     lost = ("0, GPU-5d1c2a7e-3f0b-4c6e-9a8d-1b2c3d4e5f60, NVIDIA GeForce RTX 3060, 12288, 11870, 550.54.14, 8.6\n"
             "Unable to determine the device handle for GPU0000:02:00.0: GPU is lost.  "
             "Reboot the system to recover this GPU\n")
-    gpus, warnings, _ = probe({NVIDIA: (15, lost, "")})
+    gpus, warnings, _unused = probe({NVIDIA: (15, lost, "")})
     assert [g["name"] for g in gpus] == ["NVIDIA GeForce RTX 3060"]
     assert warnings == [GPU_LOST_SENTENCE]

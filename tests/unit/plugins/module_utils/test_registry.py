@@ -33,6 +33,12 @@ UPSTREAM = FIXTURES / "upstream_registry.json"
 SHIPPED_PATH = ROOT / "registry" / "registry.json"
 SCHEMA_PATH = ROOT / "registry" / "registry.schema.json"
 
+
+def exactly(value, kind):
+    """True when ``value``'s type is ``kind`` itself: a bool is not an int here, a str subclass is not a str."""
+    return type(value) is kind  # pylint: disable=unidiomatic-typecheck
+
+
 BEST_FIRST = ["HEAVY_GPU", "MEDIUM_GPU", "HEAVY_CPU", "MEDIUM_CPU", "LIGHT_CPU"]
 HF = "https://huggingface.co/"
 PIPER = HF + "rhasspy/piper-voices/resolve/v1.0.0/en/en_US/lessac/"
@@ -323,7 +329,7 @@ def test_mapping_and_str_subclasses_are_accepted():
     doc["tiers"]["LIGHT_CPU"]["models"]["llm"]["url"] = TaggedStr(doc["tiers"]["LIGHT_CPU"]["models"]["llm"]["url"])
     loaded = load_registry(TaggedDict(doc))
     url = loaded["tiers"]["LIGHT_CPU"]["models"]["llm"]["url"]
-    assert type(url) is str and type(loaded) is dict
+    assert exactly(url, str) and exactly(loaded, dict)
 
 
 # --------------------------------------------------------------------------
@@ -457,7 +463,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("mutate, path", [(m, p) for _, m, p in BAD], ids=[i for i, _, _ in BAD])
+@pytest.mark.parametrize("mutate, path", [(m, p) for _unused, m, p in BAD], ids=[i for i, _unused, _unused in BAD])
 def test_bad_registry_reports_exact_path(shipped, mutate, path):
     mutate(shipped)
     error = _error(shipped)
@@ -499,9 +505,9 @@ def test_integral_floats_count_as_integers(shipped):
     shipped["tiers"]["LIGHT_CPU"]["env"]["LOCAL_LLM_CONTEXT"] = 512.0
     shipped["tiers"]["LIGHT_CPU"]["models"]["llm"]["size_bytes"] = 668788096.0
     tier = load_registry(shipped)["tiers"]["LIGHT_CPU"]
-    assert type(tier["rank"]) is int
-    assert type(tier["env"]["LOCAL_LLM_CONTEXT"]) is int
-    assert type(tier["models"]["llm"]["size_bytes"]) is int
+    assert exactly(tier["rank"], int)
+    assert exactly(tier["env"]["LOCAL_LLM_CONTEXT"], int)
+    assert exactly(tier["models"]["llm"]["size_bytes"], int)
 
 
 def test_schema_version_checked_before_the_schema():
@@ -631,7 +637,7 @@ def _locations(node, prefix=()):
 @st.composite
 def mutated_registries(draw):
     doc = copy.deepcopy(SHIPPED)
-    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+    for _unused in range(draw(st.integers(min_value=1, max_value=3))):
         locations = list(_locations(doc))
         where = draw(st.sampled_from(locations))
         op = draw(st.sampled_from(["replace", "delete", "insert", "copy"]))
@@ -681,11 +687,11 @@ def test_random_mutations_load_or_raise_registry_error(doc):
         for tier in loaded["tiers"].values():
             assert isinstance(tier["rank"], int) and not isinstance(tier["rank"], bool)
             assert list(tier["env"]) == list(ENV_KEYS)
-            assert all(type(value) is int for value in tier["env"].values())
-            assert type(tier["requirements"]["min_cpu_cores"]) is int
+            assert all(exactly(value, int) for value in tier["env"].values())
+            assert exactly(tier["requirements"]["min_cpu_cores"], int)
             for entry in iter_files(tier):
                 assert entry["format"] in ROLE_FORMATS[entry["role"]]
                 assert isinstance(entry["size_exact"], bool)
-                assert entry["size_bytes"] is None or (type(entry["size_bytes"]) is int and entry["size_bytes"] > 0)
+                assert entry["size_bytes"] is None or (exactly(entry["size_bytes"], int) and entry["size_bytes"] > 0)
                 assert "sha256" in entry and "md5" in entry
     assert json.dumps(doc, sort_keys=True) == before

@@ -89,7 +89,7 @@ def test_a_second_run_changes_and_writes_nothing(agent_env, capsys):
     run_module({"path": str(agent_env), "values": VALUES}, capsys)
     first = os.stat(str(agent_env))
     content = agent_env.read_bytes()
-    code, result, _ = run_module({"path": str(agent_env), "values": VALUES}, capsys)
+    code, result, _unused = run_module({"path": str(agent_env), "values": VALUES}, capsys)
     assert code == 0 and result["changed"] is False
     assert result["changed_keys"] == [] and result["added_keys"] == []
     second = os.stat(str(agent_env))
@@ -115,7 +115,7 @@ def test_an_existing_file_keeps_its_mode_and_no_temp_file_is_left(agent_env, cap
 
 def test_a_new_file_is_created_private(tmp_path, capsys):
     path = tmp_path / ".env"
-    code, result, _ = run_module({"path": str(path), "values": {"LOCAL_LLM_CONTEXT": 512}}, capsys)
+    code, result, _unused = run_module({"path": str(path), "values": {"LOCAL_LLM_CONTEXT": 512}}, capsys)
     assert code == 0 and result["changed"] is True and result["created"] is True
     assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600
     assert path.read_text() == "# Managed by voiceagent.models\nLOCAL_LLM_CONTEXT=512\n"
@@ -131,13 +131,13 @@ def test_the_mode_option_applies_to_a_new_file_only(tmp_path, agent_env, capsys)
 
 
 def test_a_bad_mode_is_refused(tmp_path, capsys):
-    code, result, _ = run_module({"path": str(tmp_path / ".env"), "values": {"A": 1}, "mode": "u+rw"}, capsys)
+    code, result, _unused = run_module({"path": str(tmp_path / ".env"), "values": {"A": 1}, "mode": "u+rw"}, capsys)
     assert code == 1 and "mode" in result["msg"]
 
 
 def test_a_missing_file_is_an_error_without_create(tmp_path, capsys):
     path = tmp_path / ".env"
-    code, result, _ = run_module({"path": str(path), "values": {"A": 1}, "create": False}, capsys)
+    code, result, _unused = run_module({"path": str(path), "values": {"A": 1}, "create": False}, capsys)
     assert code == 1 and "does not exist" in result["msg"]
     assert not path.exists()
 
@@ -156,7 +156,7 @@ def test_a_symlink_is_refused_naming_the_link_and_its_target(agent_env, tmp_path
 def test_follow_edits_the_target_and_keeps_the_link(agent_env, tmp_path, capsys):
     link = tmp_path / "link.env"
     link.symlink_to(agent_env)
-    code, result, _ = run_module({"path": str(link), "values": VALUES, "follow": True}, capsys)
+    code, result, _unused = run_module({"path": str(link), "values": VALUES, "follow": True}, capsys)
     assert code == 0 and result["changed"] is True
     assert link.is_symlink() and os.readlink(str(link)) == str(agent_env)
     assert b"LOCAL_LLM_CONTEXT=1024" in agent_env.read_bytes()
@@ -174,18 +174,18 @@ def test_a_newline_in_a_value_is_refused_naming_the_key_only(agent_env, capsys):
 
 
 def test_an_invalid_key_is_refused(agent_env, capsys):
-    code, result, _ = run_module({"path": str(agent_env), "values": {"BAD-KEY": 1}}, capsys)
+    code, result, _unused = run_module({"path": str(agent_env), "values": {"BAD-KEY": 1}}, capsys)
     assert code == 1 and "BAD-KEY" in result["msg"]
 
 
 def test_check_mode_reports_and_writes_nothing(agent_env, tmp_path, capsys):
     original = agent_env.read_bytes()
-    code, result, _ = run_module({"path": str(agent_env), "values": VALUES, "_ansible_check_mode": True}, capsys)
+    code, result, _unused = run_module({"path": str(agent_env), "values": VALUES, "_ansible_check_mode": True}, capsys)
     assert code == 0 and result["changed"] is True and result["changed_keys"] == list(VALUES)
     assert result["msg"].startswith("Would set 5 keys")
     assert agent_env.read_bytes() == original
     new = tmp_path / "new.env"
-    code, result, _ = run_module({"path": str(new), "values": VALUES, "_ansible_check_mode": True}, capsys)
+    code, result, _unused = run_module({"path": str(new), "values": VALUES, "_ansible_check_mode": True}, capsys)
     assert code == 0 and result["changed"] is True and result["created"] is True
     assert not new.exists()
 
@@ -206,7 +206,7 @@ def test_the_diff_holds_only_the_owned_keys_and_no_secret(agent_env, capsys):
 
 def test_the_diff_is_empty_when_nothing_changes(agent_env, capsys):
     run_module({"path": str(agent_env), "values": VALUES}, capsys)
-    code, result, _ = run_module({"path": str(agent_env), "values": VALUES, "_ansible_diff": True}, capsys)
+    code, result, _unused = run_module({"path": str(agent_env), "values": VALUES, "_ansible_diff": True}, capsys)
     assert result["changed"] is False and result["diff"]["before"] == result["diff"]["after"] == ""
 
 
@@ -220,7 +220,7 @@ def test_a_left_open_quote_is_reported_by_line_number_only(tmp_path, capsys):
 
 def test_the_owner_and_group_given_are_checked_on_an_existing_file(agent_env, capsys):
     st = os.stat(str(agent_env))
-    code, result, _ = run_module({"path": str(agent_env), "values": {"LOCAL_LLM_CONTEXT": 512},
+    code, result, _unused = run_module({"path": str(agent_env), "values": {"LOCAL_LLM_CONTEXT": 512},
                                   "owner": str(st.st_uid), "group": str(st.st_gid)}, capsys)
     assert code == 0 and result["changed"] is False
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """select_tier over generated fact sets: only documented errors, deterministic, decisions per second.
 
 Usage: .venv/bin/python bench/decision_throughput.py [--count 10000] [--seed 7]
@@ -42,7 +41,7 @@ def main():
     args = parser.parse_args()
     registry = json.loads(pathlib.Path(default_registry_path()).read_text())
     rng = random.Random(args.seed)
-    facts = [fact_set(rng) for _ in range(args.count)]
+    facts = [fact_set(rng) for _unused in range(args.count)]
     outcomes, errors = [], {}
     started = time.perf_counter()
     for one in facts:

@@ -115,6 +115,19 @@ EXAMPLES = r"""
     msg: "Changed: {{ agent_env.changed_keys | join(', ') }}"
   when: agent_env is changed
 
+- name: Own every file the collection writes as the agent's user (the action group voiceagent.models.files)
+  module_defaults:
+    group/voiceagent.models.files:
+      owner: asterisk
+      group: asterisk
+      mode: "0640"
+  block:
+    - name: Write the .env with the owner, group and mode above
+      voiceagent.models.env_file:
+        path: /opt/asterisk-ai-voice-agent/.env
+        values:
+          LOCAL_LLM_GPU_LAYERS: 0
+
 - name: Edit through a symbolic link on purpose
   voiceagent.models.env_file:
     path: /srv/agent/.env

@@ -91,6 +91,15 @@ EXAMPLES = r"""
     cache_ttl: 0
     cache_path: /var/lib/voiceagent/benchmark.json
 
+- name: Set the options once for every fact task in a block (the action group voiceagent.models.hardware)
+  module_defaults:
+    group/voiceagent.models.hardware:
+      cache_path: /var/lib/voiceagent/benchmark.json
+      command_timeout: 20
+  block:
+    - name: Gather the hardware facts with the defaults above
+      voiceagent.models.hardware_facts:
+
 - name: Show what the host can use
   ansible.builtin.debug:
     msg: >-

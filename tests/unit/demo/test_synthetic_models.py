@@ -95,6 +95,7 @@ def test_gguf_reads_back(tmp_path):
     # token_embd, output_norm, output, and 9 tensors per block
     assert len(reader.tensors) == 3 + 9 * 2
     tensors = dict((t.name, t) for t in reader.tensors)
+
     def shape(name):  # ggml order: ne0 first
         return [int(n) for n in tensors[name].shape]
 

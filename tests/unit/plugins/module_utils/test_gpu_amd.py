@@ -77,7 +77,7 @@ def test_json_system_entry_is_not_a_card_but_names_the_driver():
 
 def test_json_after_a_warning_line_is_still_read():
     gpus, _unused = parse_rocm_json("WARNING: AMD GPU device(s) is/are in a low-power state.\n"
-                              + rocm("json_1card.json"))
+                                    + rocm("json_1card.json"))
     assert gpus[0]["memory_total_mb"] == 20464
 
 

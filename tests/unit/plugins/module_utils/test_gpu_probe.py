@@ -191,7 +191,7 @@ def test_amd_garbled_json_falls_back_to_text():
 def test_amd_rocm_smi_failing_both_ways_falls_back_to_sysfs():
     failure = (1, text("rocm_smi/driver_not_initialized.txt"), "")
     gpus, warnings, _unused = probe({ROCM_JSON: failure, ROCM_TEXT: failure},
-                              sysfs_root=str(FIXTURES / "amd_sysfs" / "instinct"))
+                                    sysfs_root=str(FIXTURES / "amd_sysfs" / "instinct"))
     assert [(g["name"], g["vram_total_mb"], g["source"]) for g in gpus] == [("Instinct MI210", 65520, "sysfs")]
     assert len(warnings) == 2
 

@@ -221,7 +221,7 @@ def test_a_left_open_quote_is_reported_by_line_number_only(tmp_path, capsys):
 def test_the_owner_and_group_given_are_checked_on_an_existing_file(agent_env, capsys):
     st = os.stat(str(agent_env))
     code, result, _unused = run_module({"path": str(agent_env), "values": {"LOCAL_LLM_CONTEXT": 512},
-                                  "owner": str(st.st_uid), "group": str(st.st_gid)}, capsys)
+                                        "owner": str(st.st_uid), "group": str(st.st_gid)}, capsys)
     assert code == 0 and result["changed"] is False
 
 

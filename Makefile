@@ -7,7 +7,7 @@ COLLECTION_LINK := .collections/ansible_collections/voiceagent/models
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup demo facts test unit integration lint docs-check build clean
+.PHONY: setup demo facts test unit integration lint docs-check build clean fleet-up fleet-down molecule ansible-test ee-context
 
 $(BIN)/ansible: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ demo: setup
 facts: setup
 	$(BIN)/ansible-playbook playbooks/demo.yml
 
-test: setup lint docs-check build unit integration
+test: setup lint docs-check build unit ansible-test ee-context integration molecule
 
 unit: setup
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider || [ $$? -eq 5 ]
@@ -58,6 +58,38 @@ build: setup
 	rm -rf build/install
 	$(BIN)/ansible-galaxy collection install --force -p build/install build/voiceagent-models-*.tar.gz
 	@echo "collection tarball builds and installs"
+
+# ansible-test sanity + units, offline (needs root for mount --bind; otherwise it copies the checkout)
+ansible-test: setup
+	tests/sanity/run-ansible-test.sh
+
+# ansible-builder create: render the execution environment's build context (no container engine)
+ee-context: setup
+	tests/sanity/run-ansible-builder.sh
+
+# SSH hosts on this machine (tests/fleet/fleet.py; needs root and openssh-server), with a local
+# mirror and the fleet test registry written into .fleet/inventory.yml. Then:
+#   .venv/bin/ansible-playbook -i .fleet/inventory.yml playbooks/site.yml
+N ?= 7
+PROFILES ?= small-cpu,big-cpu,big-cpu-ddr3,nvidia-12gb,nvidia-4gb,amd-gpu,cgroup-6gb
+fleet-up: setup
+	@test -x /usr/sbin/sshd || { echo "fleet-up needs openssh-server: apt-get install openssh-server"; exit 1; }
+	$(BIN)/python tests/fleet/mirror.py start --state-dir .fleet > .fleet-mirror.json
+	$(BIN)/python tests/fleet/fleet.py up --hosts $(N) --profiles $(PROFILES) --state-dir .fleet \
+	    --mirror-url "$$($(BIN)/python -c 'import json;print(json.load(open(".fleet-mirror.json"))["url"])')" \
+	    --registry .fleet/test-registry.json --seed-env tests/fixtures/env/agent.env --python $(CURDIR)/$(BIN)/python
+	rm -f .fleet-mirror.json
+
+fleet-down:
+	$(BIN)/python tests/fleet/fleet.py down --state-dir .fleet
+	$(BIN)/python tests/fleet/mirror.py stop --state-dir .fleet
+	rm -rf .fleet
+
+# The molecule scenarios (SSH hosts on this machine; no Docker): default, then resilience.
+molecule: setup
+	@test -x /usr/sbin/sshd || { echo "molecule scenarios need openssh-server: apt-get install openssh-server"; exit 1; }
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s default
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s resilience
 
 clean:
 	rm -rf build .pytest_cache .collections .demo

@@ -54,8 +54,8 @@ def measure(size, config, mirror):
         if proc.returncode:
             raise SystemExit("warm run failed:\n" + proc.stdout[-3000:])
         report = json.loads((STATE / "reports" / "voiceagent-report.json").read_text())
-        facts, _ = run([str(BIN / "ansible"), "-i", inventory, "voiceagent", "-m", "ansible.builtin.setup",
-                        "-a", "gather_subset=min"], env)
+        facts = run([str(BIN / "ansible"), "-i", inventory, "voiceagent", "-m", "ansible.builtin.setup",
+                     "-a", "gather_subset=min"], env)[0]
         return {
             "hosts": size, "config": config,
             "cold_s": round(cold, 1), "warm_s": round(warm, 1), "setup_min_s": round(facts, 1),

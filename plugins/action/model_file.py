@@ -35,7 +35,8 @@ from ansible_collections.voiceagent.models.plugins.plugin_utils.digest_lock impo
 
 display = Display()
 
-ACTION_ARGS = ("upstream_url", "lock_file", "progress_interval", "via_controller", "controller_cache")
+ACTION_ARGS = ("upstream_url", "lock_file", "progress_interval", "via_controller", "controller_cache",
+               "digest_source")
 HASH_CHUNK = 1024 * 1024
 
 
@@ -75,7 +76,8 @@ class ActionModule(ActionBase):
         interval = float(opts["progress_interval"] or 0)
         lock_file = opts["lock_file"]
 
-        digest_source = "registry" if module_args.get("sha256") else None
+        # The plan says where a given sha256 came from (the registry, or the lock it already read).
+        digest_source = (opts["digest_source"] or "registry") if module_args.get("sha256") else None
         if not module_args.get("sha256") and lock_file:
             try:
                 entry = pinned(lock_file, upstream)

@@ -17,9 +17,10 @@ from ansible_collections.voiceagent.models.plugins.module_utils.provision_plan i
 from ansible_collections.voiceagent.models.plugins.module_utils.registry import RegistryError, load_registry
 
 
-def provision_plan_filter(selection, models_dir, container_models_dir="/app/models", mirror=None, usable_cores=1):
+def provision_plan_filter(selection, models_dir, container_models_dir="/app/models", mirror=None, usable_cores=1,
+                          lock=None):
     try:
-        return provision_plan(selection, models_dir, container_models_dir, mirror or None, usable_cores)
+        return provision_plan(selection, models_dir, container_models_dir, mirror or None, usable_cores, lock)
     except PlanError as exc:
         raise AnsibleFilterError("voiceagent.models.provision_plan: %s" % exc)
 

@@ -45,8 +45,12 @@ def host_path(models_dir, registry_path):
     return posixpath.join(models_dir, registry_path[len(REGISTRY_PREFIX):])
 
 
-def _entry(role, spec, models_dir, mirror):
+def _entry(role, spec, models_dir, mirror, pins):
     dest = spec.get("target_path") if spec["format"] == "vosk-zip" else spec["dest_path"]
+    sha256, source = spec.get("sha256"), "registry" if spec.get("sha256") else None
+    pinned = pins.get(spec["url"]) if not sha256 else None
+    if isinstance(pinned, dict) and pinned.get("sha256"):
+        sha256, source = pinned["sha256"], "lock"
     return {
         "role": role,
         "name": posixpath.basename(dest),
@@ -55,17 +59,24 @@ def _entry(role, spec, models_dir, mirror):
         "dest": host_path(models_dir, dest),
         "registry_path": dest,
         "format": spec["format"],
-        "sha256": spec.get("sha256"),
+        "sha256": sha256,
+        "digest_source": source,
         "md5": spec.get("md5"),
         "size": spec.get("size_bytes"),
         "size_exact": spec.get("size_exact", True),
     }
 
 
-def plan_files(models, models_dir, mirror=None):
-    """The tier's files, STT first, each with its absolute host path and fetch URL."""
-    files = [_entry("stt", models["stt"], models_dir, mirror), _entry("llm", models["llm"], models_dir, mirror)]
-    files.extend(_entry("tts", spec, models_dir, mirror) for spec in models["tts"]["files"])
+def plan_files(models, models_dir, mirror=None, lock=None):
+    """The tier's files, STT first, each with its absolute host path and fetch URL.
+
+    ``lock`` is the controller's digest lock (``{"files": {url: {"sha256": …}}}``): a file the
+    registry has no sha256 for takes the pinned one, marked ``digest_source: lock``.
+    """
+    pins = (lock or {}).get("files") or {}
+    files = [_entry("stt", models["stt"], models_dir, mirror, pins),
+             _entry("llm", models["llm"], models_dir, mirror, pins)]
+    files.extend(_entry("tts", spec, models_dir, mirror, pins) for spec in models["tts"]["files"])
     return files
 
 
@@ -90,7 +101,8 @@ def env_values(selection, container_models_dir, usable_cores):
     return dict(values)
 
 
-def provision_plan(selection, models_dir, container_models_dir="/app/models", mirror=None, usable_cores=1):
+def provision_plan(selection, models_dir, container_models_dir="/app/models", mirror=None, usable_cores=1,
+                   lock=None):
     """Everything the role needs for one host: files, .env values, and what to keep when pruning."""
     if not isinstance(selection, dict) or "models" not in selection or "env" not in selection:
         raise PlanError("The selection must be the result of voiceagent.models.select_tier, got %r."
@@ -99,7 +111,7 @@ def provision_plan(selection, models_dir, container_models_dir="/app/models", mi
         raise PlanError("voiceagent_models_dir must be an absolute path, got %r." % (models_dir,))
     if not container_models_dir or not container_models_dir.startswith("/"):
         raise PlanError("voiceagent_container_models_dir must be an absolute path, got %r." % (container_models_dir,))
-    files = plan_files(selection["models"], models_dir.rstrip("/"), mirror)
+    files = plan_files(selection["models"], models_dir.rstrip("/"), mirror, lock if isinstance(lock, dict) else None)
     return {
         "tier": selection.get("tier"),
         "files": files,

@@ -41,6 +41,12 @@ options:
     description: The directory the files go under. Its nearest existing ancestor gives the free space.
     type: path
     required: true
+  env_file:
+    description: The agent's C(.env). With O(env), the module says whether its owned keys already hold those values.
+    type: path
+  env:
+    description: The owned C(.env) keys and their values, as in the C(env) of the provision plan.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -53,10 +59,22 @@ EXAMPLES = r"""
 
 RETURN = r"""
 files:
-  description: Each input file with C(status) (V(present), V(partial) or V(missing)) and C(bytes_to_download).
+  description:
+    - Each input file with C(status) (V(present), V(partial) or V(missing)), C(bytes_to_download), and C(verified).
+    - C(verified) is true when the file's sha256 is known and matches what the last verification recorded
+      (the C(.voiceagent-digests.json) sidecar while size and mtime are unchanged, or the Vosk marker). Nothing is
+      hashed here.
   returned: always
   type: list
   elements: dict
+all_verified:
+  description: Whether every file is present and verified, so nothing needs fetching or checking again.
+  returned: always
+  type: bool
+env_current:
+  description: Whether the C(.env) already holds every owned key with its value; false when O(env) is not given.
+  returned: always
+  type: bool
 bytes_to_download:
   description: Bytes still to fetch for the whole tier.
   returned: always
@@ -84,6 +102,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.voiceagent.models.plugins.module_utils import digest_cache
+from ansible_collections.voiceagent.models.plugins.module_utils.dotenv_edit import set_keys
 from ansible_collections.voiceagent.models.plugins.module_utils.provision_plan import ZIP_PEAK_FACTOR
 
 MARKER = ".voiceagent-source.json"
@@ -95,27 +115,44 @@ def part_path(dest, fmt):
     return os.path.join(parent, ".%s.zip.part" % name if fmt == "vosk-zip" else ".%s.part" % name)
 
 
-def _marker_size(dest):
+def _marker(dest):
     try:
         with open(os.path.join(dest, MARKER)) as handle:
-            return json.load(handle).get("size")
-    except (OSError, ValueError, AttributeError):
-        return None
+            marker = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    return marker if isinstance(marker, dict) else {}
 
 
 def file_status(spec):
-    """(status, bytes still to download) for one file."""
-    dest, size, fmt = spec["dest"], spec.get("size"), spec.get("format")
+    """(status, bytes still to download, verified) for one file."""
+    dest, size, fmt, sha256 = spec["dest"], spec.get("size"), spec.get("format"), spec.get("sha256")
     if fmt == "vosk-zip":
-        present = os.path.isdir(dest) and (_marker_size(dest) == size or (size is None and _marker_size(dest)))
+        marker = _marker(dest) if os.path.isdir(dest) else {}
+        present = bool(marker) and (size is None or marker.get("size") == size)
+        verified = present and bool(sha256) and marker.get("sha256") == sha256 and all(
+            os.path.isdir(os.path.join(dest, sub)) for sub in ("am", "conf"))
     else:
         present = os.path.isfile(dest) and (size is None or os.path.getsize(dest) == size)
+        verified = present and bool(sha256) and digest_cache.lookup(dest) == sha256
     if present:
-        return "present", 0
+        return "present", 0, verified
     part = part_path(dest, fmt)
     have = os.path.getsize(part) if os.path.isfile(part) else 0
     remaining = max(0, (size or 0) - have)
-    return ("partial" if have else "missing"), remaining
+    return ("partial" if have else "missing"), remaining, False
+
+
+def env_current(path, values):
+    """True when the .env already holds every owned value. Never returns the file's content."""
+    if not path or not values or os.path.islink(path):
+        return False
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8", "surrogateescape")
+        return not set_keys(text, values)[1]
+    except (OSError, ValueError):
+        return False
 
 
 def nearest_existing(path):
@@ -133,6 +170,8 @@ def main():
         argument_spec=dict(
             files=dict(type="list", elements="dict", required=True),
             path=dict(type="path", required=True),
+            env_file=dict(type="path"),
+            env=dict(type="dict"),
         ),
         supports_check_mode=True,
     )
@@ -140,17 +179,19 @@ def main():
     for spec in module.params["files"]:
         if not isinstance(spec.get("dest"), str) or not spec["dest"].startswith("/"):
             module.fail_json(msg="Each file needs an absolute 'dest'; got %r." % (spec.get("dest"),))
-        status, remaining = file_status(spec)
+        status, remaining, verified = file_status(spec)
         to_download += remaining
         needed += remaining * (ZIP_PEAK_FACTOR if spec.get("format") == "vosk-zip" else 1)
         row = dict(spec)
-        row.update(status=status, bytes_to_download=remaining)
+        row.update(status=status, bytes_to_download=remaining, verified=verified)
         rows.append(row)
     free_path = nearest_existing(module.params["path"])
     stats = os.statvfs(free_path)
     free = stats.f_bavail * stats.f_frsize
     module.exit_json(changed=False, files=rows, bytes_to_download=to_download, bytes_needed=needed,
-                     bytes_free=free, free_path=free_path, enough_space=needed <= free)
+                     bytes_free=free, free_path=free_path, enough_space=needed <= free,
+                     all_verified=all(row["verified"] for row in rows),
+                     env_current=env_current(module.params["env_file"], module.params["env"]))
 
 
 if __name__ == "__main__":

@@ -114,6 +114,15 @@ def test_a_second_run_changes_nothing_and_downloads_nothing(provisioned):
     assert "changed: [h1]" not in provision_play
 
 
+def test_a_provisioned_host_skips_every_file_and_env_task(provisioned):
+    proc, report = provisioned[2]
+    for task in ("Put each model file in place", "Point the .env at the tier", "Create the model directories"):
+        section = proc.stdout.split("TASK [voiceagent.models.provision : %s]" % task)[1].split("TASK [")[0]
+        assert "skipping: [h1]" in section and "ok: [h1]" not in section
+    assert host_row(report)["files_unchanged"] == 4
+    assert host_row(report)["digests"]["en_US-lessac-medium.onnx"] == "lock"
+
+
 def test_the_second_run_sends_no_request_to_the_mirror(provisioned, mirror):
     fleet, _unused, _unused = provisioned
     fleet.run()

@@ -1,0 +1,77 @@
+"""model_plan: presence, the verified fast path, the .env check and the disk figures."""
+import json
+import os
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.voiceagent.models.plugins.module_utils import digest_cache
+from ansible_collections.voiceagent.models.plugins.modules import model_plan
+
+SHA = "a" * 64
+
+
+def run(args, capsys):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            model_plan.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def models(tmp_path):
+    (tmp_path / "llm").mkdir()
+    (tmp_path / "llm" / "m.gguf").write_bytes(b"GGUF" + b"\0" * 96)
+    return tmp_path
+
+
+def spec(models, sha256=SHA, size=100):
+    return {"dest": str(models / "llm" / "m.gguf"), "format": "gguf", "size": size, "sha256": sha256}
+
+
+def test_a_present_file_with_a_recorded_digest_is_verified_without_hashing(models, capsys):
+    digest_cache.record(str(models / "llm" / "m.gguf"), SHA)
+    result = run({"files": [spec(models)], "path": str(models)}, capsys)
+    assert result["files"][0]["status"] == "present" and result["files"][0]["verified"] is True
+    assert result["all_verified"] is True and result["bytes_to_download"] == 0
+
+
+def test_a_present_file_without_a_recorded_digest_is_not_verified(models, capsys):
+    result = run({"files": [spec(models)], "path": str(models)}, capsys)
+    assert result["files"][0]["status"] == "present" and result["all_verified"] is False
+
+
+def test_a_file_changed_since_its_digest_was_recorded_is_not_verified(models, capsys):
+    path = models / "llm" / "m.gguf"
+    digest_cache.record(str(path), SHA)
+    os.utime(str(path), ns=(1, 1))
+    assert run({"files": [spec(models)], "path": str(models)}, capsys)["all_verified"] is False
+
+
+def test_a_missing_file_counts_its_bytes_and_a_partial_one_what_is_left(models, capsys):
+    (models / "llm" / ".x.gguf.part").write_bytes(b"\0" * 30)
+    files = [spec(models, size=100), {"dest": str(models / "llm" / "x.gguf"), "format": "gguf", "size": 100},
+             {"dest": str(models / "stt" / "v"), "format": "vosk-zip", "size": 10}]
+    result = run({"files": files, "path": str(models)}, capsys)
+    assert [f["status"] for f in result["files"]] == ["present", "partial", "missing"]
+    assert result["bytes_to_download"] == 70 + 10
+    assert result["bytes_needed"] == 70 + 3 * 10
+    assert result["enough_space"] is True
+
+
+def test_env_current_only_when_every_owned_value_is_there(models, capsys):
+    env = models / ".env"
+    env.write_text("SECRET='x|y'\nLOCAL_LLM_THREADS=2\n")
+    args = {"files": [], "path": str(models), "env_file": str(env)}
+    assert run(dict(args, env={"LOCAL_LLM_THREADS": 2}), capsys)["env_current"] is True
+    result = run(dict(args, env={"LOCAL_LLM_THREADS": 4}), capsys)
+    assert result["env_current"] is False
+    assert "x|y" not in json.dumps(result)
+
+
+def test_a_symlinked_env_is_never_current_so_env_file_gets_to_refuse_it(models, capsys):
+    (models / "real.env").write_text("LOCAL_LLM_THREADS=2\n")
+    os.symlink(str(models / "real.env"), str(models / ".env"))
+    result = run({"files": [], "path": str(models), "env_file": str(models / ".env"),
+                  "env": {"LOCAL_LLM_THREADS": 2}}, capsys)
+    assert result["env_current"] is False

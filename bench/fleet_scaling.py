@@ -61,6 +61,7 @@ def measure(size, config, mirror):
             "cold_s": round(cold, 1), "warm_s": round(warm, 1), "setup_min_s": round(facts, 1),
             "cold_s_per_host": round(cold / size, 2), "warm_s_per_host": round(warm / size, 2),
             "warm_files_changed": sum(h["files_changed"] for h in report["hosts"]),
+            "warm_benchmark_cached": all(h["benchmark_cached"] for h in report["hosts"]),
         }
     finally:
         fleet("down", "--state-dir", str(STATE))

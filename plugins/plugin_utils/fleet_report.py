@@ -41,6 +41,7 @@ def _host_row(host, row, min_rank):
         "reason": row.get("reason"),
         "warnings": list(row.get("warnings") or []),
         "predicted_llm_sec": row.get("predicted_llm_sec"),
+        "benchmark_cached": row.get("benchmark_cached"),
         "files_changed": sum(1 for f in files if f.get("changed")),
         "files_unchanged": sum(1 for f in files if not f.get("changed")),
         "bytes_moved": sum(int(f.get("bytes_downloaded") or 0) for f in files),

@@ -4,8 +4,22 @@
 """Replace a file so that a reader sees the old content or the new, never half of it."""
 
 import os
+import re
 import stat
 import tempfile
+
+
+def parse_mode(value):
+    """Octal permissions from '0644', '644', '0o644' or an int (YAML 0644 is already 420). Raises ValueError."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        mode = value
+    elif isinstance(value, str) and re.match(r"0?o?[0-7]{3,4}\Z", value.strip()):
+        mode = int(value.strip().replace("o", ""), 8)
+    else:
+        raise ValueError("mode must be an octal number such as '0644', got %r." % (value,))
+    if not 0 <= mode <= 0o7777:
+        raise ValueError("mode must be between 0000 and 7777 (octal), got %r." % (value,))
+    return mode
 
 
 def fsync_dir(path):

@@ -179,30 +179,16 @@ diff:
 
 import errno
 import os
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import write_atomically
+from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import parse_mode, write_atomically
 from ansible_collections.voiceagent.models.plugins.module_utils.dotenv_edit import set_keys
 
 # Bytes that are not UTF-8 (an old latin-1 password) must survive the round trip.
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"
 NEW_FILE_MODE = 0o600
-
-
-def parse_mode(mode):
-    """Octal permissions from '0600', '600' or an int (YAML 0600 is already 384)."""
-    if isinstance(mode, int) and not isinstance(mode, bool):
-        value = mode
-    elif isinstance(mode, str) and re.match(r"^0?[0-7]{3,4}$", mode.strip()):
-        value = int(mode.strip(), 8)
-    else:
-        raise ValueError("mode must be an octal string such as '0600', got %r." % (mode,))
-    if not 0 <= value <= 0o7777:
-        raise ValueError("mode must be between 0000 and 7777 (octal), got %r." % (mode,))
-    return value
 
 
 def resolve_target(path, follow):

@@ -257,7 +257,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.voiceagent.models.plugins.module_utils import digest_cache
-from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import fsync_dir
+from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import fsync_dir, parse_mode
 from ansible_collections.voiceagent.models.plugins.module_utils import http_download as dl
 from ansible_collections.voiceagent.models.plugins.module_utils import model_formats as mf
 
@@ -299,18 +299,6 @@ def parse_digest(value, name):
     return text
 
 
-def parse_mode(value):
-    if isinstance(value, int) and not isinstance(value, bool):
-        mode = value
-    elif isinstance(value, str) and re.match(r"0?o?[0-7]{3,4}\Z", value.strip()):
-        mode = int(value.strip().replace("o", ""), 8)
-    else:
-        raise Failure("mode must be an octal number such as '0644', got %r." % (value,))
-    if not 0 <= mode <= 0o7777:
-        raise Failure("mode %r is out of range." % (value,))
-    return mode
-
-
 def resolve_id(value, kind):
     """Owner or group name (or numeric id) -> numeric id; None stays None (leave as is)."""
     if value is None or value == "":
@@ -327,7 +315,10 @@ def read_options(params):
     opts = dict(params)
     opts["sha256"] = parse_digest(params["sha256"], "sha256")
     opts["md5"] = parse_digest(params["md5"], "md5")
-    opts["mode"] = parse_mode(params["mode"])
+    try:
+        opts["mode"] = parse_mode(params["mode"])
+    except ValueError as exc:
+        raise Failure(str(exc))
     opts["uid"] = resolve_id(params["owner"], "owner")
     opts["gid"] = resolve_id(params["group"], "group")
     opts["dest"] = os.path.abspath(params["dest"])

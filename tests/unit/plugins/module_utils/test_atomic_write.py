@@ -34,3 +34,14 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypat
         atomic_write.write_atomically(str(path), b"new")
     assert path.read_bytes() == b"old"
     assert os.listdir(str(tmp_path)) == ["old"]
+
+
+@pytest.mark.parametrize("given, expected", [("0644", 0o644), ("600", 0o600), ("0o640", 0o640), (0o600, 0o600)])
+def test_modes_are_read_as_octal(given, expected):
+    assert atomic_write.parse_mode(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["u+rw", "0999", True, 0o10000])
+def test_a_bad_mode_names_the_value(bad):
+    with pytest.raises(ValueError, match="mode must be"):
+        atomic_write.parse_mode(bad)

@@ -26,6 +26,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.voiceagent.models.plugins.module_utils.digest_cache import file_digests
 from ansible_collections.voiceagent.models.plugins.module_utils.http_download import DownloadError, download
 from ansible_collections.voiceagent.models.plugins.plugin_utils.digest_lock import (
     DigestConflictError,
@@ -37,22 +38,12 @@ display = Display()
 
 ACTION_ARGS = ("upstream_url", "lock_file", "progress_interval", "via_controller", "controller_cache",
                "digest_source")
-HASH_CHUNK = 1024 * 1024
 
 
 def _human(size):
     if size is None:
         return "? bytes"
     return "%.1f MB" % (size / 1e6) if size >= 1e6 else "%.0f kB" % (size / 1e3)
-
-
-def _hash_file(path):
-    sha256, md5 = hashlib.sha256(), hashlib.md5()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(HASH_CHUNK), b""):
-            sha256.update(chunk)
-            md5.update(chunk)
-    return sha256.hexdigest(), md5.hexdigest()
 
 
 class ActionModule(ActionBase):
@@ -167,7 +158,8 @@ class ActionModule(ActionBase):
                 if state["complete"]:
                     break
                 self._progress(name, state["bytes_now"], state.get("total"), " into the controller cache")
-            sha256, md5 = _hash_file(part)
+            digests = file_digests(part, ("sha256", "md5"))
+            sha256, md5 = digests["sha256"], digests["md5"]
             actual_size = os.path.getsize(part)
             problems = []
             if size is not None and actual_size != int(size):

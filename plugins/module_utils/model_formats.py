@@ -53,6 +53,24 @@ _PIPER_CONFIG_MAX_BYTES = 16 * 1024 * 1024
 _ONNX_MAX_FIELDS = 100000
 
 VOSK_MARKER = ".voiceagent-source.json"
+
+
+def part_path(dest, fmt):
+    """Where an unfinished download of ``dest`` lives, beside it: ``.<name>.part`` (``.zip.part`` for Vosk)."""
+    parent, name = os.path.split(dest.rstrip("/"))
+    return os.path.join(parent, (".%s.zip.part" if fmt == "vosk-zip" else ".%s.part") % name)
+
+
+def read_marker(directory):
+    """The marker an unpacked Vosk model carries ({sha256, md5, size, ...}), or None."""
+    try:
+        with open(os.path.join(directory, VOSK_MARKER), "rb") as fh:
+            marker = json.loads(fh.read(65536).decode("utf-8"))
+    except (IOError, OSError, ValueError, UnicodeDecodeError):
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
 _ZIP_MAX_MEMBERS = 100000
 _BAD_KINDS = {
     stat.S_IFLNK: "a symbolic link",

@@ -248,7 +248,6 @@ msg:
 """
 
 import grp
-import json
 import os
 import pwd
 import re
@@ -341,13 +340,6 @@ def result(opts, state, changed, msg, **values):
 
 
 # ---------------------------------------------------------------- small file helpers
-
-
-def part_path_for(opts):
-    parent, name = os.path.split(opts["dest"])
-    if opts["format"] == "vosk-zip":
-        return os.path.join(parent, ".%s.zip.part" % name)
-    return os.path.join(parent, ".%s.part" % name)
 
 
 def file_size(path):
@@ -453,22 +445,13 @@ def present_file(opts, check_mode):
     return digests, None
 
 
-def read_marker(directory):
-    try:
-        with open(os.path.join(directory, mf.VOSK_MARKER), "rb") as fh:
-            marker = json.loads(fh.read(65536).decode("utf-8"))
-    except (IOError, OSError, ValueError, UnicodeDecodeError):
-        return None
-    return marker if isinstance(marker, dict) else None
-
-
 def present_vosk(opts):
     dest = opts["dest"]
     if not os.path.lexists(dest):
         return None, "is missing"
     if os.path.islink(dest) or not os.path.isdir(dest):
         raise Failure("%s exists but is not a directory; remove it or choose another dest." % dest)
-    marker = read_marker(dest)
+    marker = mf.read_marker(dest)
     if marker is None:
         return None, "has no readable %s (not unpacked by this module)" % mf.VOSK_MARKER
     for name in ("size", "sha256", "md5"):
@@ -560,7 +543,7 @@ def transfer(opts, part):
 def ensure_file(module, opts):
     dest = opts["dest"]
     found, reason = present_file(opts, module.check_mode)
-    part = part_path_for(opts)
+    part = mf.part_path(opts["dest"], opts["format"])
     if found:
         changed = fix_attributes(dest, opts["uid"], opts["gid"], opts["mode"], module.check_mode)
         changed = drop_stale_part(part, module.check_mode) or changed
@@ -593,7 +576,7 @@ def ensure_file(module, opts):
 def ensure_vosk(module, opts):
     dest = opts["dest"]
     found, reason = present_vosk(opts)
-    part = part_path_for(opts)
+    part = mf.part_path(opts["dest"], opts["format"])
     if found:
         changed = drop_stale_part(part, module.check_mode)
         if fix_attributes(dest, opts["uid"], opts["gid"], None, True):

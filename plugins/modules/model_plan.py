@@ -97,38 +97,21 @@ enough_space:
   type: bool
 """
 
-import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.voiceagent.models.plugins.module_utils import digest_cache
+from ansible_collections.voiceagent.models.plugins.module_utils import model_formats as mf
 from ansible_collections.voiceagent.models.plugins.module_utils.dotenv_edit import set_keys
 from ansible_collections.voiceagent.models.plugins.module_utils.provision_plan import ZIP_PEAK_FACTOR
-
-MARKER = ".voiceagent-source.json"
-
-
-def part_path(dest, fmt):
-    """Where model_file keeps an unfinished download, beside the destination."""
-    parent, name = os.path.split(dest.rstrip("/"))
-    return os.path.join(parent, ".%s.zip.part" % name if fmt == "vosk-zip" else ".%s.part" % name)
-
-
-def _marker(dest):
-    try:
-        with open(os.path.join(dest, MARKER)) as handle:
-            marker = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    return marker if isinstance(marker, dict) else {}
 
 
 def file_status(spec):
     """(status, bytes still to download, verified) for one file."""
     dest, size, fmt, sha256 = spec["dest"], spec.get("size"), spec.get("format"), spec.get("sha256")
     if fmt == "vosk-zip":
-        marker = _marker(dest) if os.path.isdir(dest) else {}
+        marker = (mf.read_marker(dest) if os.path.isdir(dest) else None) or {}
         present = bool(marker) and (size is None or marker.get("size") == size)
         verified = present and bool(sha256) and marker.get("sha256") == sha256 and all(
             os.path.isdir(os.path.join(dest, sub)) for sub in ("am", "conf"))
@@ -137,7 +120,7 @@ def file_status(spec):
         verified = present and bool(sha256) and digest_cache.lookup(dest) == sha256
     if present:
         return "present", 0, verified
-    part = part_path(dest, fmt)
+    part = mf.part_path(dest, fmt)
     have = os.path.getsize(part) if os.path.isfile(part) else 0
     remaining = max(0, (size or 0) - have)
     return ("partial" if have else "missing"), remaining, False

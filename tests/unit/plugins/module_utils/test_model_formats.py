@@ -438,3 +438,16 @@ def test_a_corrupt_member_fails_cleanly(tmp_path):
     problem, _stats = mf.extract_vosk_zip(str(path), str(tmp_path / "out"), plan, 10 ** 6)
     assert problem is not None
     assert sorted(os.listdir(str(tmp_path))) == ["model.zip"]
+
+
+def test_the_part_file_sits_beside_its_destination():
+    assert mf.part_path("/m/llm/x.gguf", "gguf") == "/m/llm/.x.gguf.part"
+    assert mf.part_path("/m/stt/vosk-model-x/", "vosk-zip") == "/m/stt/.vosk-model-x.zip.part"
+
+
+def test_a_marker_is_read_only_when_it_is_a_json_object(tmp_path):
+    assert mf.read_marker(str(tmp_path)) is None
+    (tmp_path / mf.VOSK_MARKER).write_text("[1]")
+    assert mf.read_marker(str(tmp_path)) is None
+    (tmp_path / mf.VOSK_MARKER).write_text('{"sha256": "ab", "size": 3}')
+    assert mf.read_marker(str(tmp_path)) == {"sha256": "ab", "size": 3}

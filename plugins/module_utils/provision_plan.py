@@ -15,6 +15,8 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported
     urlsplit = None
 
+from ansible_collections.voiceagent.models.plugins.module_utils.registry_url import url_problem
+
 MIRROR_SCHEMES = ("https", "http", "file")
 REGISTRY_PREFIX = "models/"
 # Peak disk use of a Vosk archive: the zip plus its extracted folder, which
@@ -26,22 +28,72 @@ class PlanError(ValueError):
     """A plan input is invalid; the message names the value and what is valid."""
 
 
-def mirror_url(url, mirror=None):
-    """``https://host/path`` → ``<mirror>/host/path``; the URL itself without a mirror."""
+def _shown(url):
+    """``url`` for an error message, with any user info replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return repr(url)
+    if "@" in parts.netloc:
+        url = url.replace(parts.netloc, "***@" + parts.netloc.rsplit("@", 1)[1], 1)
+    return repr(url)
+
+
+def check_mirror(mirror):
+    """Raise PlanError unless ``mirror`` is an ``https://``, ``http://`` or ``file://`` base URL."""
+    valid = ("it must be https://host/path, http://host/path or file:///absolute/path, "
+             "without spaces or control characters")
+    if not isinstance(mirror, str):
+        raise PlanError("voiceagent_mirror_url must be a string, got %s; %s." % (type(mirror).__name__, valid))
+    if any(char.isspace() or ord(char) < 0x20 or ord(char) == 0x7f for char in mirror):
+        raise PlanError("voiceagent_mirror_url %s holds a space or control character; %s." % (_shown(mirror), valid))
+    try:
+        parts = urlsplit(mirror)
+        parts.port  # noqa: B018 - a bad port raises ValueError here
+    except ValueError as exc:
+        raise PlanError("voiceagent_mirror_url %s cannot be parsed (%s); %s." % (_shown(mirror), exc, valid))
+    if parts.scheme not in MIRROR_SCHEMES or not mirror.lower().startswith(parts.scheme + "://"):
+        raise PlanError("voiceagent_mirror_url %s must start with one of %s://; %s."
+                        % (_shown(mirror), ", ".join(MIRROR_SCHEMES), valid))
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            raise PlanError("voiceagent_mirror_url %s must name an absolute path on the host, such as "
+                            "file:///srv/mirror." % (_shown(mirror),))
+    elif not parts.hostname:
+        raise PlanError("voiceagent_mirror_url %s names no host; %s." % (_shown(mirror), valid))
+    if parts.query or parts.fragment:
+        raise PlanError("voiceagent_mirror_url %s has a query or fragment; %s." % (_shown(mirror), valid))
+
+
+def check_upstream(url, where="url"):
+    """Raise PlanError unless ``url`` is a registry URL: https, no user info, no . or .. segment."""
+    problem = url_problem(url)
+    if problem:
+        raise PlanError("%s %s %s; a registry URL must be https://host/path without user info, spaces, "
+                        "control characters or . and .. segments." % (where, _shown(url), problem))
+
+
+def mirror_url(url, mirror=None, where="url"):
+    """``https://host/path`` → ``<mirror>/host/path``; the URL itself without a mirror.
+
+    The result is https unless a mirror is set, and never leaves the mirror's folder.
+    """
+    check_upstream(url, where)
     if not mirror:
         return url
-    scheme = urlsplit(mirror).scheme
-    if scheme not in MIRROR_SCHEMES:
-        raise PlanError("voiceagent_mirror_url %r must start with one of %s://."
-                        % (mirror, ", ".join(MIRROR_SCHEMES)))
+    check_mirror(mirror)
     parts = urlsplit(url)
     return "%s/%s%s" % (mirror.rstrip("/"), parts.netloc, parts.path)
 
 
 def host_path(models_dir, registry_path):
     """``models/llm/x.gguf`` under ``models_dir`` (the registry's paths start with models/)."""
-    if not registry_path.startswith(REGISTRY_PREFIX):
+    if not isinstance(registry_path, str) or not registry_path.startswith(REGISTRY_PREFIX):
         raise PlanError("registry path %r must start with %r." % (registry_path, REGISTRY_PREFIX))
+    segments = registry_path[len(REGISTRY_PREFIX):].rstrip("/").split("/")
+    if any(part in ("", ".", "..") for part in segments) or "\\" in registry_path or "\x00" in registry_path:
+        raise PlanError("registry path %r must stay inside the models folder: no empty, . or .. segment, "
+                        "backslash or NUL." % (registry_path,))
     return posixpath.join(models_dir, registry_path[len(REGISTRY_PREFIX):])
 
 
@@ -54,7 +106,7 @@ def _entry(role, spec, models_dir, mirror, pins):
     return {
         "role": role,
         "name": posixpath.basename(dest),
-        "url": mirror_url(spec["url"], mirror),
+        "url": mirror_url(spec["url"], mirror, "models.%s.url" % role),
         "upstream_url": spec["url"],
         "dest": host_path(models_dir, dest),
         "registry_path": dest,

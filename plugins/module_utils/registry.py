@@ -46,6 +46,8 @@ import traceback
 
 from collections.abc import Mapping
 
+from ansible_collections.voiceagent.models.plugins.module_utils.registry_url import url_problem
+
 try:
     import jsonschema
     from jsonschema.exceptions import best_match
@@ -319,6 +321,8 @@ def _schema_error(error, root):
         message = "%s is less than %s" % (_show(inst), _bound(value))
     elif kind == "maximum":
         message = "%s is more than %s" % (_show(inst), _bound(value))
+    elif kind == "pattern" and sub == root.get("$defs", {}).get("url") and url_problem(inst):
+        message = "%s %s" % (_show(inst), url_problem(inst))
     elif kind in ("pattern", "maxLength", "minLength"):
         message = "%s is not valid" % _show(inst)
     elif kind in ("enum", "const"):

@@ -71,3 +71,71 @@ def test_a_relative_models_dir_is_refused(selection, models_dir):
 def test_a_non_selection_is_refused():
     with pytest.raises(PlanError, match="result of voiceagent.models.select_tier"):
         provision_plan({"tier": "X"}, "/opt/m")
+
+
+# --------------------------------------------------------------------------
+# Hostile URLs and mirrors: the plan hands out https, or the configured mirror, nothing else
+
+
+@pytest.mark.parametrize("mirror", [
+    "https://mirror.example/m", "http://127.0.0.1:8000/m/", "file:///srv/mirror", "file://localhost/srv/mirror",
+])
+def test_every_planned_url_is_https_or_under_the_mirror(selection, mirror):
+    for plan_mirror in (None, mirror):
+        for entry in provision_plan(selection, "/opt/m", mirror=plan_mirror)["files"]:
+            base = (plan_mirror or "https://").rstrip("/") + "/"
+            assert entry["url"].startswith(base)
+            assert entry["upstream_url"].startswith("https://")
+
+
+@pytest.mark.parametrize("mirror, words", [
+    ("ftp://m.example/x", "must start with one of https, http, file://"),
+    ("gopher://m.example/x", "must start with one of https, http, file://"),
+    ("javascript:alert(1)", "must start with one of https, http, file://"),
+    ("mirror.example/x", "must start with one of https, http, file://"),
+    ("https:/mirror.example", "must start with one of https, http, file://"),
+    ("https://", "names no host"),
+    ("http://:80/x", "names no host"),
+    ("http://m.example:99999/x", "cannot be parsed"),
+    ("file://otherhost/srv/m", "must name an absolute path on the host"),
+    ("file:relative/m", "must start with one of https, http, file://"),
+    ("https://m.example/x?token=1", "has a query or fragment"),
+    ("https://m.example/x\n", "space or control character"),
+    (" https://m.example/x", "space or control character"),
+    ("https://m.example/\x00", "space or control character"),
+])
+def test_a_bad_mirror_is_refused_naming_it_and_what_is_valid(mirror, words):
+    with pytest.raises(PlanError) as info:
+        mirror_url("https://huggingface.co/a/b.gguf", mirror)
+    assert "voiceagent_mirror_url" in str(info.value)
+    assert words in str(info.value)
+
+
+def test_a_mirror_password_is_not_repeated_in_the_error():
+    with pytest.raises(PlanError) as info:
+        mirror_url("https://huggingface.co/a/b.gguf", "ftp://user:hunter2@m.example/x")
+    assert "hunter2" not in str(info.value) and "***@m.example" in str(info.value)
+
+
+@pytest.mark.parametrize("url, words", [
+    ("http://huggingface.co/a.gguf", 'uses the scheme "http"'),
+    ("file:///etc/passwd", 'uses the scheme "file"'),
+    ("https://user:pw@huggingface.co/a.gguf", "user info"),
+    ("https://huggingface.co/../../etc/passwd", ". or .. path segment"),
+    ("https://huggingface.co/a/%2e%2e/%2E%2e/etc/passwd", ". or .. path segment"),
+])
+@pytest.mark.parametrize("mirror", [None, "file:///srv/mirror"])
+def test_an_upstream_url_that_is_not_plain_https_never_reaches_the_plan(selection, url, words, mirror):
+    selection["models"]["llm"]["url"] = url
+    with pytest.raises(PlanError) as info:
+        provision_plan(selection, "/opt/m", mirror=mirror)
+    assert "models.llm.url" in str(info.value) and words in str(info.value)
+    assert "pw" not in str(info.value)
+
+
+@pytest.mark.parametrize("path", ["models/../etc/cron.d/x", "models/llm/./x", "models//x", "models/a\\..\\b",
+                                  "/etc/cron.d/x", "../../etc/cron.d/x"])
+def test_a_destination_outside_the_models_dir_never_reaches_the_plan(selection, path):
+    selection["models"]["llm"]["dest_path"] = path
+    with pytest.raises(PlanError, match="registry path"):
+        provision_plan(selection, "/opt/m")

@@ -7,6 +7,7 @@ import copy
 import json
 import math
 import pathlib
+import re
 
 import jsonschema
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.voiceagent.models.plugins.module_utils import registry as reg
+from ansible_collections.voiceagent.models.plugins.module_utils.registry_url import url_problem
 from ansible_collections.voiceagent.models.plugins.module_utils.registry import (
     ENV_KEYS,
     ROLE_FORMATS,
@@ -442,6 +444,12 @@ BAD = [
      "$.tiers.LIGHT_CPU.models.llm.size_mb"),
     ("nan_size_mb", _set("tiers", "LIGHT_CPU", "models", "llm", "size_mb", float("nan")),
      "$.tiers.LIGHT_CPU.models.llm.size_mb"),
+    ("tts_name_dot_dot", _set("tiers", "HEAVY_CPU", "models", "tts", "files", 0, "name", ".."),
+     "$.tiers.HEAVY_CPU.models.tts.files[0].name"),
+    ("tts_name_with_slash", _set("tiers", "HEAVY_CPU", "models", "tts", "files", 0, "name", "../../etc/cron.d/x"),
+     "$.tiers.HEAVY_CPU.models.tts.files[0].name"),
+    ("symlink_style_dot_segment", _set("tiers", "LIGHT_CPU", "models", "stt", "target_path", "models/stt/./x"),
+     "$.tiers.LIGHT_CPU.models.stt.target_path"),
     ("bad_format", _set("tiers", "LIGHT_CPU", "models", "llm", "format", "onnx"),
      "$.tiers.LIGHT_CPU.models.llm.format"),
     ("bad_rank", _set("tiers", "LIGHT_CPU", "rank", -5), "$.tiers.LIGHT_CPU.rank"),
@@ -471,6 +479,58 @@ def test_bad_registry_reports_exact_path(shipped, mutate, path):
     assert str(error).startswith("registry field %s: " % path)
     assert error.message and error.message in str(error)
     assert error.expected and str(error).endswith("(%s)" % error.expected)
+
+
+URL_CASES = [
+    ("http://alphacephei.com/vosk/m.zip", 'uses the scheme "http"'),
+    ("file:///etc/passwd", 'uses the scheme "file"'),
+    ("ftp://example.org/a.gguf", 'uses the scheme "ftp"'),
+    ("gopher://example.org/a.gguf", 'uses the scheme "gopher"'),
+    ("javascript:alert(1)", 'uses the scheme "javascript"'),
+    ("HTTPS://example.org/a.gguf", 'uses the scheme "HTTPS"'),
+    ("//example.org/a.gguf", "has no scheme"),
+    ("https://user:secret@example.org/a.gguf", "user info"),
+    ("https://huggingface.co@evil.example/a.gguf", "user info"),
+    ("https://example.org\\@evil.example/a.gguf", 'has "\\\\" at position 19'),
+    (" https://example.org/a.gguf", 'has " " at position 0'),
+    ("https://example.org/a.gguf\n", 'has "\\n" at position 26'),
+    ("https://example.org/a\u2028.gguf", 'has "\\u2028" at position 21'),
+    ("https://example.org/a\x7f.gguf", 'has "\\u007f" at position 21'),
+    ("https://example.org/models/../../etc/passwd", "has a . or .. path segment"),
+    ("https://example.org/%2e%2E/etc/passwd", "has a . or .. path segment"),
+    ("https://exa_mple.org/a.gguf", "has no valid host name"),
+    ("https:///a.gguf", "has no valid host name"),
+]
+
+
+@pytest.mark.parametrize("role, keys", [
+    ("llm", ("models", "llm", "url")),
+    ("stt", ("models", "stt", "url")),
+    ("tts", ("models", "tts", "files", 1, "url")),
+])
+@pytest.mark.parametrize("url, reason", URL_CASES, ids=[url for url, _unused in URL_CASES])
+def test_a_url_that_is_not_plain_https_is_refused_naming_tier_field_and_reason(shipped, role, keys, url, reason):
+    _set("tiers", "MEDIUM_CPU", *keys, url)(shipped)
+    error = _error(shipped)
+    assert error.path == json_path(["tiers", "MEDIUM_CPU"] + list(keys))
+    assert error.path.startswith("$.tiers.MEDIUM_CPU.models.%s" % role)
+    assert reason in error.message
+    assert "https://host/path" in error.expected and "voiceagent_mirror_url may be http:// or file://" in error.expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.text(max_size=40),
+    st.builds(lambda scheme, host, path: scheme + host + path,
+              st.sampled_from(["https://", "http://", "HTTPS://", "file://", "https:", ""]),
+              st.sampled_from(["example.org", "a.b:443", "u:p@h.org", "", "h_st", "h.org:123456"]),
+              st.text(alphabet="/.%2eE?#ab\\ @:\n", max_size=16)),
+))
+def test_the_url_explanation_agrees_with_the_schema_pattern(url):
+    pattern = reg._load_schema()[0]["$defs"]["url"]["pattern"]
+    matches = re.search(pattern, url) is not None
+    problem = url_problem(url)
+    assert (problem is None) == matches, (url, problem)
 
 
 def test_duplicate_destination_names_both_places(shipped):

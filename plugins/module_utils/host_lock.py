@@ -31,7 +31,11 @@ POLL_SECONDS = 0.2
 _HOLDER_MAX_BYTES = 4096
 
 
-class LockTimeout(Exception):
+class LockError(ValueError):
+    """The lock cannot be used: a bad timeout, a lock path that is a link or cannot be opened."""
+
+
+class LockTimeout(LockError):
     """The lock stayed taken for the whole timeout; the message names the file, the wait and the holder."""
 
     def __init__(self, msg, holder=None):
@@ -82,17 +86,17 @@ def _sign(fd, what):
 def acquire(path, timeout, what="", clock=time.monotonic, sleep=time.sleep):
     """Take the lock, waiting at most ``timeout`` seconds (0: do not wait). Returns the descriptor.
 
-    Raises LockTimeout when it stays taken, ValueError for a bad timeout or a lock path that is a
+    Raises LockTimeout when it stays taken, LockError for a bad timeout or a lock path that is a
     symbolic link or cannot be opened.
     """
     if timeout is None or timeout < 0:
-        raise ValueError("lock_timeout must be 0 (do not wait) or a positive number of seconds, got %r." % (timeout,))
+        raise LockError("lock_timeout must be 0 (do not wait) or a positive number of seconds, got %r." % (timeout,))
     try:
         fd, writable = _open(path)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise ValueError("The host lock %s is a symbolic link; refusing to follow it. Remove the link." % path)
-        raise ValueError("The host lock %s cannot be opened: %s." % (path, exc.strerror or exc))
+            raise LockError("The host lock %s is a symbolic link; refusing to follow it. Remove the link." % path)
+        raise LockError("The host lock %s cannot be opened: %s." % (path, exc.strerror or exc))
     start = clock()
     try:
         while True:

@@ -48,10 +48,12 @@ _UNREDIRECTED = ["Authorization", "Cookie"]
 
 class DownloadError(Exception):
     """A download that could not go on. ``resumable``: the part file holds good bytes to continue
-    from; ``discard``: the part file is known to be wrong and should be removed."""
+    from; ``discard``: the part file is known to be wrong and should be removed; ``errno``: the
+    error number of a failed write (``ENOSPC`` when the disk filled up), else None."""
 
-    def __init__(self, msg, resumable=False, discard=False, bytes_now=0, total=None, status=None):
+    def __init__(self, msg, resumable=False, discard=False, bytes_now=0, total=None, status=None, errno=None):
         super(DownloadError, self).__init__(msg)
+        self.errno = errno
         self.resumable = resumable
         self.discard = discard
         self.bytes_now = bytes_now
@@ -235,7 +237,7 @@ def _stream(response, url, part_path, before, offset, total, expected_size, dead
     except (IOError, OSError) as exc:
         raise DownloadError("Writing %s failed after %d bytes: %s. The bytes so far are kept for a resume."
                             % (part_path, now, _reason(exc)), resumable=True, bytes_now=now, total=total,
-                            status=status)
+                            status=status, errno=exc.errno)
     finally:
         response.close()
     received = now - offset
@@ -290,5 +292,5 @@ def copy_local(src, part_path, expected_size=None, max_seconds=None, clock=None,
         if exc.errno == errno.ENOENT and now == offset:
             raise DownloadError("%s does not exist." % src)
         raise DownloadError("Copying %s to %s failed after %d bytes: %s." % (src, part_path, now, _reason(exc)),
-                            resumable=True, bytes_now=now, total=total)
+                            resumable=True, bytes_now=now, total=total, errno=exc.errno)
     return _result(before, now, True, total, None, restarted)

@@ -29,7 +29,16 @@ description:
     setuid bits, at most 20 times its own size unpacked, one model folder with C(am/) and C(conf/), possibly
     nested one level deeper). It is then unpacked into a new directory beside O(dest) that replaces O(dest) as
     a whole, and the zip part file is removed.
-  - Before a download the module checks that the filesystem has room for what is still missing.
+  - Before a download the module checks that the filesystem has room for what is still missing. When the disk
+    fills up during the transfer all the same (a size that was not pinned, another writer), the part file is
+    removed, so the disk has its space back, and the task fails saying whether a previous O(dest) is kept.
+  - With O(host_lock), the whole check, download, verification and rename of this one file runs under an
+    exclusive lock on the host (C(fcntl.flock)), so two runs at once (two controllers, or a cron job and a person)
+    never write the same files in turn. A second run waits up to O(lock_timeout) seconds and then fails, naming
+    the lock file and the run that holds it. The kernel drops the lock when its holder dies, even by C(kill -9).
+  - Under the lock, leftovers of a run that was killed are cleaned up first. A Vosk model directory that was
+    moved aside (C(.<dirname>.old-*)) while the destination is missing is moved back, and the other aside and
+    temporary unpack folders (C(.<dirname>.tmp-*)) are removed. A part file is resumed.
 author:
   - voiceagent.models maintainers (@voiceagent)
 extends_documentation_fragment:
@@ -134,6 +143,19 @@ options:
       - Whether to check the server's TLS certificate. Leave it on outside tests.
     type: bool
     default: true
+  host_lock:
+    description:
+      - A lock file on the host, for example C(/opt/asterisk-ai-voice-agent/.voiceagent.lock), that every writing
+        module of this collection takes for the duration of its write. Its directory must exist. It is created
+        when missing and never followed when it is a symbolic link.
+      - Not taken in check mode, so check mode neither waits nor creates anything.
+      - When not given, no lock is taken.
+    type: path
+  lock_timeout:
+    description:
+      - Seconds to wait for O(host_lock) when another run holds it, then fail. V(0) fails at once.
+    type: float
+    default: 600
 notes:
   - An interrupted download leaves only the hidden part file; O(dest) never holds a partial file. A part file
     found beside a O(dest) that is already right is removed.
@@ -141,6 +163,8 @@ notes:
     they are fixed throughout. File modes inside it are set when it is unpacked.
   - A broken connection fails the task and keeps what arrived; run the task again (or use C(retries)/C(until))
     to resume.
+  - The host lock is held per module call. With O(max_seconds), as the action plugin uses it to print progress,
+    another run may take its turn between two slices of the same download; it then continues the same part file.
 seealso:
   - module: ansible.builtin.get_url
     description: General downloads; it verifies checksums but cannot resume.
@@ -240,6 +264,14 @@ would_download_bytes:
   returned: always
   type: int
   sample: 668788096
+cleaned_up:
+  description:
+    - Leftovers of a killed run that were removed, or a Vosk folder moved aside that was put back (its path is
+      O(dest)), before anything else happened.
+  returned: always
+  type: list
+  elements: str
+  sample: [/opt/voiceagent/models/stt/.vosk-model-small-en-us-0.15.tmp-3k2j1x]
 msg:
   description: One sentence on what happened.
   returned: always
@@ -247,15 +279,19 @@ msg:
   sample: Downloaded https://example.org/x.gguf (668788096 bytes), verified it and put it at /opt/x.gguf.
 """
 
+import errno
+import glob
 import grp
 import os
 import pwd
 import re
+import shutil
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.voiceagent.models.plugins.module_utils import digest_cache
+from ansible_collections.voiceagent.models.plugins.module_utils import host_lock
 from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import fsync_dir, parse_mode
 from ansible_collections.voiceagent.models.plugins.module_utils import http_download as dl
 from ansible_collections.voiceagent.models.plugins.module_utils import model_formats as mf
@@ -327,6 +363,9 @@ def read_options(params):
         raise Failure("max_seconds must be 0 (until done) or a positive number, got %s." % params["max_seconds"])
     if params["timeout"] <= 0:
         raise Failure("timeout must be a positive number of seconds, got %d." % params["timeout"])
+    if params["lock_timeout"] < 0:
+        raise Failure("lock_timeout must be 0 (do not wait) or a positive number of seconds, got %s."
+                      % params["lock_timeout"])
     opts["source"] = params["src"] or dl.redact_url(params["url"])
     return opts
 
@@ -334,7 +373,7 @@ def read_options(params):
 def result(opts, state, changed, msg, **values):
     out = {"changed": changed, "dest": opts["dest"], "state": state, "sha256": None, "size": None,
            "bytes_downloaded": 0, "bytes_done": 0, "bytes_total": opts["size"], "resumed_from": 0,
-           "would_download_bytes": 0, "msg": msg}
+           "would_download_bytes": 0, "cleaned_up": [], "msg": msg}
     out.update(values)
     return out
 
@@ -404,6 +443,39 @@ def require_room(directory, needed, what):
     if free < needed:
         raise Failure("Not enough space in %s for %s: %d more bytes are needed, %d are free."
                       % (directory, what, needed, free), bytes_needed=needed, bytes_free=free)
+
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_full_message(opts, part, exc):
+    dest = opts["dest"]
+    kept = ("the previous %s is kept unchanged" % dest) if os.path.lexists(dest) else (
+        "there was no previous %s" % dest)
+    return ("The disk filled up while fetching %s: writing %s failed after %d bytes (%s). The partial download was "
+            "removed to give the space back; %s. Free some space and run again."
+            % (opts["source"], part, exc.bytes_now, os.strerror(exc.errno), kept))
+
+
+def clear_leftovers(dest):
+    """After a run killed mid-unpack: put a Vosk folder moved aside back when dest is gone, drop the rest.
+
+    Returns the names removed or restored. Only called under the host lock or on a host with one writer.
+    """
+    parent, name = os.path.split(dest)
+    touched = []
+    for aside in sorted(glob.glob(os.path.join(glob.escape(parent), ".%s.old-*" % glob.escape(name)))):
+        old = os.path.join(aside, name)
+        if not os.path.lexists(dest) and os.path.isdir(old) and not os.path.islink(old):
+            os.rename(old, dest)
+            touched.append(dest)
+        shutil.rmtree(aside, ignore_errors=True)
+        touched.append(aside)
+    for tmp in sorted(glob.glob(os.path.join(glob.escape(parent), ".%s.tmp-*" % glob.escape(name)))):
+        if os.path.isdir(tmp) and not os.path.islink(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+            touched.append(tmp)
+    return touched
 
 
 # ---------------------------------------------------------------- present check
@@ -520,6 +592,10 @@ def transfer(opts, part):
     try:
         got = fetch(opts, part)
     except dl.DownloadError as exc:
+        if exc.errno in DISK_FULL:
+            remove(part)
+            raise Failure(disk_full_message(opts, part, exc), bytes_done=0, resumed_from=before,
+                          bytes_total=exc.total if exc.total is not None else opts["size"], disk_full=True)
         if exc.discard:
             remove(part)
         extra = {"state": "partial"} if exc.resumable else {}
@@ -575,17 +651,18 @@ def ensure_file(module, opts):
 
 def ensure_vosk(module, opts):
     dest = opts["dest"]
+    cleaned = [] if module.check_mode else clear_leftovers(dest)
     found, reason = present_vosk(opts)
     part = mf.part_path(opts["dest"], opts["format"])
     if found:
-        changed = drop_stale_part(part, module.check_mode)
+        changed = drop_stale_part(part, module.check_mode) or bool(cleaned)
         if fix_attributes(dest, opts["uid"], opts["gid"], None, True):
             changed = True
             if not module.check_mode:
                 chown_tree(dest, opts["uid"], opts["gid"])
         return result(opts, "present", changed, "%s is present, unpacked from a verified zip (%s)."
                       % (dest, pins_text(opts)), sha256=found["sha256"], size=found["size"],
-                      bytes_done=found["size"] or 0, bytes_total=found["size"])
+                      bytes_done=found["size"] or 0, bytes_total=found["size"], cleaned_up=cleaned)
     if module.check_mode or opts["present_only"]:
         return would_download(opts, part, reason, changed=module.check_mode)
     require_parent(dest)
@@ -614,7 +691,8 @@ def ensure_vosk(module, opts):
     remove(part)
     msg = "%s %s; fetched %s (%d bytes), verified it and unpacked %d files (%d bytes) from %s." % (
         dest, reason, opts["source"], digests["size"], unpacked["files"], unpacked["bytes"], plan["root"] or "/")
-    return result(opts, "downloaded", True, msg, sha256=digests["sha256"], size=digests["size"], **stats)
+    return result(opts, "downloaded", True, msg, sha256=digests["sha256"], size=digests["size"], cleaned_up=cleaned,
+                  **stats)
 
 
 def require_parent(dest):
@@ -656,6 +734,8 @@ def main():
             max_seconds=dict(type="float", default=0),
             timeout=dict(type="int", default=30),
             validate_certs=dict(type="bool", default=True),
+            host_lock=dict(type="path"),
+            lock_timeout=dict(type="float", default=600),
         ),
         required_one_of=[("url", "src")],
         supports_check_mode=True,
@@ -663,10 +743,15 @@ def main():
     opts = None
     try:
         opts = read_options(module.params)
-        if opts["format"] == "vosk-zip":
-            outcome = ensure_vosk(module, opts)
-        else:
-            outcome = ensure_file(module, opts)
+        lock = None if module.check_mode else opts["host_lock"]
+        with host_lock.held(lock, opts["lock_timeout"], "model_file %s" % opts["dest"]):
+            if opts["format"] == "vosk-zip":
+                outcome = ensure_vosk(module, opts)
+            else:
+                outcome = ensure_file(module, opts)
+    except host_lock.LockError as exc:
+        module.fail_json(msg=str(exc), dest=opts["dest"] if opts else module.params["dest"],
+                         host_lock=module.params["host_lock"])
     except Failure as exc:
         extra = {"dest": opts["dest"] if opts else module.params["dest"]}
         extra.update(exc.extra)

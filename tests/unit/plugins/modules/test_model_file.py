@@ -1,8 +1,12 @@
 """model_file run in-process against the local mirror: verify, resume, rename, and never a partial dest."""
+import errno
 import hashlib
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
 import zipfile
 
 import gguf
@@ -11,6 +15,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.voiceagent.models.plugins.module_utils import digest_cache
+from ansible_collections.voiceagent.models.plugins.module_utils import host_lock
 from ansible_collections.voiceagent.models.plugins.module_utils import model_formats as mf
 from ansible_collections.voiceagent.models.plugins.modules import model_file
 from ansible_collections.voiceagent.models.tests.support.mirror_server import MirrorServer
@@ -420,3 +425,139 @@ def test_a_link_planted_at_the_part_name_is_not_followed(mirror, models, capsys,
     assert result["state"] == "downloaded"
     assert victim.read_bytes() == b"precious"
     assert (models / "tiny.gguf").read_bytes() == mirror.files["llm/tiny.gguf"]
+
+
+# ---------------------------------------------------------------- host lock, full disk, killed runs
+
+
+def test_a_run_holding_the_host_lock_makes_the_second_fail_clearly(mirror, models, capsys, tmp_path):
+    lock = str(tmp_path / ".voiceagent.lock")
+    (models / "tiny.gguf").write_bytes(b"the previous, working model")
+    holder = host_lock.acquire(lock, 1, "model_file /elsewhere")
+    try:
+        result = run(gguf_args(mirror, models, host_lock=lock, lock_timeout=0.5), capsys)
+    finally:
+        host_lock.release(holder)
+    assert result["failed"] and lock in result["msg"] and "pid %d" % os.getpid() in result["msg"]
+    assert "Waited 0 s (lock_timeout 0.5)" in result["msg"] or "Waited 1 s (lock_timeout 0.5)" in result["msg"]
+    assert (models / "tiny.gguf").read_bytes() == b"the previous, working model"
+    assert mirror.server.requests == []
+    assert run(gguf_args(mirror, models, host_lock=lock), capsys)["state"] == "downloaded"
+
+
+def test_the_lock_is_held_during_the_write_and_released_after(mirror, models, capsys, tmp_path, monkeypatch):
+    lock = str(tmp_path / ".voiceagent.lock")
+    seen = []
+    real_replace = model_file.os.replace
+
+    def replace(src, dst):
+        # Another writer trying now must find the lock taken, signed by this run.
+        with pytest.raises(host_lock.LockTimeout):
+            host_lock.acquire(lock, 0)
+        seen.append(json.loads(open(lock).read())["what"])
+        return real_replace(src, dst)
+    monkeypatch.setattr(model_file.os, "replace", replace)
+    assert run(gguf_args(mirror, models, host_lock=lock), capsys)["state"] == "downloaded"
+    monkeypatch.undo()
+    assert seen and set(seen) == {"model_file %s" % (models / "tiny.gguf")}
+    host_lock.release(host_lock.acquire(lock, 0))
+
+
+def test_check_mode_neither_creates_nor_waits_for_the_lock(mirror, models, capsys, tmp_path):
+    lock = tmp_path / "install" / ".voiceagent.lock"
+    result = run(gguf_args(mirror, models, host_lock=str(lock), lock_timeout=0), capsys, check_mode=True)
+    assert result["state"] == "absent" and not lock.parent.exists()
+
+
+def test_a_lock_path_that_is_a_link_is_refused(mirror, models, capsys, tmp_path):
+    (tmp_path / "target").write_text("x")
+    os.symlink(str(tmp_path / "target"), str(tmp_path / ".voiceagent.lock"))
+    result = run(gguf_args(mirror, models, host_lock=str(tmp_path / ".voiceagent.lock")), capsys)
+    assert result["failed"] and "symbolic link" in result["msg"] and not (models / "tiny.gguf").exists()
+
+
+def test_a_full_disk_removes_the_part_and_keeps_the_old_file(mirror, models, capsys, monkeypatch):
+    (models / "tiny.gguf").write_bytes(b"the previous, working model")
+
+    def fill_up(url, part, **kwargs):
+        with open(part, "ab") as out:
+            out.write(b"x" * 4096)
+        raise model_file.dl.DownloadError("Writing %s failed after 4096 bytes: No space left on device." % part,
+                                          resumable=True, bytes_now=4096, errno=errno.ENOSPC)
+    monkeypatch.setattr(model_file.dl, "download", fill_up)
+    result = run(gguf_args(mirror, models), capsys)
+    assert result["failed"] and result["disk_full"] is True and result.get("state") != "partial"
+    assert "The disk filled up" in result["msg"] and "after 4096 bytes" in result["msg"]
+    assert "the previous %s is kept unchanged" % (models / "tiny.gguf") in result["msg"]
+    assert not (models / ".tiny.gguf.part").exists()
+    assert (models / "tiny.gguf").read_bytes() == b"the previous, working model"
+
+
+KILL_AT_SWAP = """
+import json, os, signal, sys
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.voiceagent.models.plugins.modules import model_file
+real_rename = os.rename
+def rename(src, dst):
+    real_rename(src, dst)
+    if ".old-" in dst:  # the old folder was just moved aside: the power goes out now
+        os.kill(os.getpid(), signal.SIGKILL)
+os.rename = rename
+with patch_module_args(json.loads(sys.argv[1])):
+    model_file.main()
+"""
+
+
+def run_killed_at_swap(args):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, "-c", KILL_AT_SWAP, json.dumps(args)], env=env, capture_output=True,
+                          check=False)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+
+def test_a_kill_9_between_the_vosk_renames_is_repaired_by_the_next_run(mirror, models, capsys):
+    old_args = vosk_args(mirror, models, name="stt/nested.zip")
+    assert run(old_args, capsys)["state"] == "downloaded"
+    new_args = vosk_args(mirror, models)
+    run_killed_at_swap(new_args)
+    target = models / "vosk-model-x"
+    leftovers = sorted(p.name for p in models.iterdir() if p.name.startswith(".vosk-model-x."))
+    assert any(".old-" in n for n in leftovers) and ".vosk-model-x.zip.part" in leftovers
+    assert not target.exists()  # between the two renames: neither old nor new, never a mix
+
+    del mirror.server.requests[:]
+    result = run(new_args, capsys)
+    assert result["state"] == "downloaded" and str(target) in result["cleaned_up"]
+    assert json.loads((target / mf.VOSK_MARKER).read_text())["sha256"] == new_args["sha256"]
+    assert os.listdir(str(models)) == ["vosk-model-x"]
+    assert mirror.gets() == []  # the complete zip part was verified again and reused
+
+
+def test_after_a_kill_9_mid_swap_the_old_model_is_back_when_it_is_still_wanted(mirror, models, capsys):
+    old_args = vosk_args(mirror, models, name="stt/nested.zip")
+    run(old_args, capsys)
+    run_killed_at_swap(vosk_args(mirror, models))
+    del mirror.server.requests[:]
+    result = run(old_args, capsys)
+    assert result["state"] == "present" and result["changed"] is True and result["cleaned_up"]
+    assert json.loads((models / "vosk-model-x" / mf.VOSK_MARKER).read_text())["sha256"] == old_args["sha256"]
+    assert os.listdir(str(models)) == ["vosk-model-x"] and mirror.server.requests == []
+
+
+def test_a_half_unpacked_temporary_folder_is_removed(mirror, models, capsys):
+    args = vosk_args(mirror, models)
+    run(args, capsys)
+    tmp = models / ".vosk-model-x.tmp-abc123"
+    (tmp / "am").mkdir(parents=True)
+    (tmp / "am" / "final.mdl").write_bytes(b"half")
+    result = run(args, capsys)
+    assert result["state"] == "present" and result["cleaned_up"] == [str(tmp)]
+    assert os.listdir(str(models)) == ["vosk-model-x"]
+
+
+def test_check_mode_leaves_leftovers_alone(mirror, models, capsys):
+    args = vosk_args(mirror, models)
+    run(args, capsys)
+    (models / ".vosk-model-x.tmp-abc123").mkdir()
+    run(args, capsys, check_mode=True)
+    assert (models / ".vosk-model-x.tmp-abc123").is_dir()

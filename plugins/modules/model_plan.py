@@ -18,6 +18,9 @@ description:
     filesystem that will hold them. The provisioning role refuses to start a download when the space is short.
   - Reads only; it never changes the host, so it runs the same in check mode. Digests are verified later by
     M(voiceagent.models.model_file).
+  - Fails before anything is written when a symbolic link on the way to O(path) or to a file's C(dest) (below
+    O(install_dir), or below O(path) when O(path) is elsewhere) points outside that directory, because the
+    downloads would then land somewhere else. O(allow_outside_links) accepts such links on purpose.
 author:
   - voiceagent.models maintainers (@voiceagent)
 extends_documentation_fragment:
@@ -47,6 +50,18 @@ options:
   env:
     description: The owned C(.env) keys and their values, as in the C(env) of the provision plan.
     type: dict
+  install_dir:
+    description:
+      - The agent's install directory. When O(path) lies below it, no symbolic link between the two, or further
+        down to a file, may point outside it.
+      - When not given, or when O(path) lies elsewhere, the links below O(path) must stay inside O(path).
+    type: path
+  allow_outside_links:
+    description:
+      - Accept symbolic links that point outside the install directory (for example a models directory on a
+        bigger disk, linked on purpose).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -138,6 +153,41 @@ def env_current(path, values):
         return False
 
 
+def inside(path, top):
+    return path == top or path.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def outside_link(path, base):
+    """The first symbolic link from ``base`` down to ``path`` that leads outside ``base``: (link, target) or None."""
+    base, path = os.path.abspath(base), os.path.abspath(path)
+    if not inside(path, base):
+        return None
+    real_base = os.path.realpath(base)
+    current = base
+    for part in os.path.relpath(path, base).split(os.sep):
+        if part in ("", os.curdir):
+            continue
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            target = os.path.realpath(current)
+            if not inside(target, real_base):
+                return current, target
+    return None
+
+
+def check_links(models_dir, install_dir, dests):
+    """A sentence refusing the first link that leads outside, or None."""
+    base = install_dir if install_dir and inside(os.path.abspath(models_dir), os.path.abspath(install_dir)) \
+        else models_dir
+    for path in [models_dir] + dests:
+        found = outside_link(path, base)
+        if found:
+            return ("%s is a symbolic link to %s, outside %s. Refusing to put model files there; point "
+                    "voiceagent_models_dir at the real directory, or set voiceagent_allow_outside_links "
+                    "(allow_outside_links) to true if the link is intended." % (found[0], found[1], base))
+    return None
+
+
 def nearest_existing(path):
     path = os.path.abspath(path)
     while not os.path.isdir(path):
@@ -155,6 +205,8 @@ def main():
             path=dict(type="path", required=True),
             env_file=dict(type="path"),
             env=dict(type="dict"),
+            install_dir=dict(type="path"),
+            allow_outside_links=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -168,6 +220,10 @@ def main():
         row = dict(spec)
         row.update(status=status, bytes_to_download=remaining, verified=verified)
         rows.append(row)
+    if not module.params["allow_outside_links"]:
+        problem = check_links(module.params["path"], module.params["install_dir"], [row["dest"] for row in rows])
+        if problem:
+            module.fail_json(msg=problem)
     free_path = nearest_existing(module.params["path"])
     stats = os.statvfs(free_path)
     free = stats.f_bavail * stats.f_frsize

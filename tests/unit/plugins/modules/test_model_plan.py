@@ -75,3 +75,66 @@ def test_a_symlinked_env_is_never_current_so_env_file_gets_to_refuse_it(models, 
     result = run({"files": [], "path": str(models), "env_file": str(models / ".env"),
                   "env": {"LOCAL_LLM_THREADS": 2}}, capsys)
     assert result["env_current"] is False
+
+
+@pytest.fixture
+def install(tmp_path):
+    """An install dir with models/llm in it, and a directory outside it."""
+    (tmp_path / "install" / "models" / "llm").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    return tmp_path
+
+
+def plan_args(install, **extra):
+    args = {"files": [{"dest": str(install / "install" / "models" / "llm" / "m.gguf"), "format": "gguf",
+                       "size": 100, "sha256": SHA}],
+            "path": str(install / "install" / "models"), "install_dir": str(install / "install")}
+    args.update(extra)
+    return args
+
+
+def test_a_models_dir_linked_outside_the_install_dir_is_refused(install, capsys):
+    os.rename(str(install / "install" / "models"), str(install / "outside" / "models"))
+    os.symlink(str(install / "outside" / "models"), str(install / "install" / "models"))
+    result = run(plan_args(install), capsys)
+    assert result["failed"] is True
+    assert "%s is a symbolic link to %s, outside %s" % (
+        install / "install" / "models", install / "outside" / "models", install / "install") in result["msg"]
+    assert "voiceagent_allow_outside_links" in result["msg"]
+
+
+def test_a_model_subdirectory_linked_outside_is_refused(install, capsys):
+    os.rmdir(str(install / "install" / "models" / "llm"))
+    os.symlink(str(install / "outside"), str(install / "install" / "models" / "llm"))
+    result = run(plan_args(install), capsys)
+    assert result["failed"] is True and "models/llm is a symbolic link" in result["msg"]
+
+
+def test_a_model_file_linked_outside_is_refused(install, capsys):
+    os.symlink("/etc/passwd", str(install / "install" / "models" / "llm" / "m.gguf"))
+    assert "m.gguf is a symbolic link to /etc/passwd" in run(plan_args(install), capsys)["msg"]
+
+
+def test_the_explicit_option_accepts_an_outside_link(install, capsys):
+    os.rmdir(str(install / "install" / "models" / "llm"))
+    os.symlink(str(install / "outside"), str(install / "install" / "models" / "llm"))
+    result = run(plan_args(install, allow_outside_links=True), capsys)
+    assert "failed" not in result and result["files"][0]["status"] == "missing"
+
+
+def test_a_link_that_stays_inside_the_install_dir_is_fine(install, capsys):
+    (install / "install" / "data").mkdir()
+    os.rmdir(str(install / "install" / "models" / "llm"))
+    os.symlink("../data", str(install / "install" / "models" / "llm"))
+    assert "failed" not in run(plan_args(install), capsys)
+
+
+def test_a_models_dir_configured_elsewhere_is_judged_on_its_own(install, capsys):
+    models = install / "outside" / "models"
+    (models / "llm").mkdir(parents=True)
+    args = plan_args(install, path=str(models))
+    args["files"][0]["dest"] = str(models / "llm" / "m.gguf")
+    assert "failed" not in run(args, capsys)
+    os.rmdir(str(models / "llm"))
+    os.symlink(str(install / "install"), str(models / "llm"))
+    assert "outside %s" % models in run(args, capsys)["msg"]

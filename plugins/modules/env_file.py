@@ -85,6 +85,16 @@ options:
       - When V(true), the link's target is edited and the link itself is kept.
     type: bool
     default: false
+  host_lock:
+    description:
+      - A lock file on the host that the writing modules of this collection share, for example
+        C(/opt/asterisk-ai-voice-agent/.voiceagent.lock). The read, edit and write of the file happen under it,
+        so two runs at once never lose each other's change. Not taken in check mode. No lock when not given.
+    type: path
+  lock_timeout:
+    description: Seconds to wait for O(host_lock) when another run holds it, then fail naming the holder.
+    type: float
+    default: 600
 notes:
   - Keys are matched exactly and case-sensitively. Assignments with an C(export ) prefix or blanks
     around C(=) count; commented lines such as C(# LOCAL_LLM_MODEL_PATH=/old) never do.
@@ -182,6 +192,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.voiceagent.models.plugins.module_utils import host_lock
 from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import parse_mode, write_atomically
 from ansible_collections.voiceagent.models.plugins.module_utils.dotenv_edit import set_keys
 
@@ -246,6 +257,8 @@ def main():
             owner=dict(type="str"),
             group=dict(type="str"),
             follow=dict(type="bool", default=False),
+            host_lock=dict(type="path"),
+            lock_timeout=dict(type="float", default=600),
         ),
         supports_check_mode=True,
     )
@@ -259,6 +272,12 @@ def main():
 
     if os.path.isdir(target):
         module.fail_json(msg="%s is a directory, not a .env file." % target, path=path)
+    lock = None
+    if params["host_lock"] and not module.check_mode:
+        try:  # held from the read to the write; fail_json's exit drops it too
+            lock = host_lock.acquire(params["host_lock"], params["lock_timeout"], "env_file %s" % path)
+        except host_lock.LockError as exc:
+            module.fail_json(msg=str(exc), path=path)
     try:
         text = read_text(target)
     except (IOError, OSError) as exc:
@@ -286,6 +305,8 @@ def main():
             write_atomically(target, new_text.encode(ENCODING, ERRORS), mode, like=existing)
         except (IOError, OSError) as exc:
             module.fail_json(msg="Cannot write %s: %s." % (target, exc.strerror or type(exc).__name__), path=path)
+    if lock is not None:
+        host_lock.release(lock)
 
     # Owner and group only when given: a new file is then created with them,
     # an existing one keeps its own otherwise.

@@ -1,12 +1,15 @@
 """Wall time of playbooks/site.yml on 1, 5, 10 and 20 SSH hosts of the fleet harness.
 
 Usage (root, openssh-server installed, after `make test` or `make demo`):
-    .venv/bin/python bench/fleet_scaling.py [--sizes 1,5,10,20]
+    .venv/bin/python bench/fleet_scaling.py [--sizes 1,5,10,20]    # the full grid: about 11 minutes
+    .venv/bin/python bench/fleet_scaling.py --sizes 1,10           # what `make bench` runs
 
 For each size and each configuration (Ansible's defaults; tuned: forks 20 and pipelining), a fresh
 fleet is started (no models yet), site.yml runs once cold and once warm (the idempotent rerun),
 and `ansible -m ansible.builtin.setup -a gather_subset=min` on the same hosts gives the cost of
-plain fact gathering. Writes bench/results/fleet_scaling.json and prints a Markdown table.
+plain fact gathering. The hosts are 127.0.0.100 and up (state in .fleet-bench/).
+Writes bench/results/fleet_scaling.json for the full grid (1,5,10,20), else
+bench/results/fleet_scaling-<sizes>.json, and prints a Markdown table.
 """
 import argparse
 import json
@@ -16,14 +19,24 @@ import subprocess
 import sys
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from benchlib import ROOT, write_result  # noqa: E402
+
+FULL_GRID = "1,5,10,20"
 BIN = pathlib.Path(sys.executable).parent
 STATE = ROOT / ".fleet-bench"
-FIRST_ADDRESS = 60
+FIRST_ADDRESS = 100
 CONFIGS = {
     "default": {},
     "tuned": {"ANSIBLE_FORKS": "20", "ANSIBLE_PIPELINING": "1"},
 }
+
+
+def result_name(sizes):
+    """bench/results file name for a grid of sizes ("1,10" -> fleet_scaling-1_10); pure."""
+    if sizes == [int(s) for s in FULL_GRID.split(",")]:
+        return "fleet_scaling"
+    return "fleet_scaling-" + "_".join(str(size) for size in sizes)
 
 
 def run(cmd, env):
@@ -69,28 +82,30 @@ def measure(size, config, mirror):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1,5,10,20")
+    parser.add_argument("--sizes", default=FULL_GRID)
     args = parser.parse_args()
     mirror_state = ROOT / ".fleet-bench-mirror"
     out = subprocess.run([sys.executable, str(ROOT / "tests" / "fleet" / "mirror.py"), "start",
                           "--state-dir", str(mirror_state)], capture_output=True, text=True, check=True).stdout
     mirror = json.loads(out)
     rows = []
+    sizes = [int(s) for s in args.sizes.split(",")]
     try:
-        for size in [int(s) for s in args.sizes.split(",")]:
+        for size in sizes:
             for config in CONFIGS:
                 rows.append(measure(size, config, mirror))
                 print(json.dumps(rows[-1]), flush=True)
     finally:
         subprocess.run([sys.executable, str(ROOT / "tests" / "fleet" / "mirror.py"), "stop",
                         "--state-dir", str(mirror_state)], check=False)
-    (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
-    (ROOT / "bench" / "results" / "fleet_scaling.json").write_text(json.dumps(rows, indent=2) + "\n")
+    path = write_result(result_name(sizes), {"configs": CONFIGS, "rows": rows},
+                        " ".join(["bench/fleet_scaling.py"] + sys.argv[1:]))
     print("| hosts | config | cold s | cold s/host | warm s | warm s/host | setup min s |")
     print("|---|---|---|---|---|---|---|")
     for row in rows:
         print("| %(hosts)d | %(config)s | %(cold_s)s | %(cold_s_per_host)s | %(warm_s)s | %(warm_s_per_host)s "
               "| %(setup_min_s)s |" % row)
+    print("wrote %s" % path.relative_to(ROOT))
 
 
 if __name__ == "__main__":

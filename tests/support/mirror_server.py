@@ -5,7 +5,8 @@
 
 Serves one directory on 127.0.0.1 (GET and HEAD, ``Range: bytes=N-`` and ``bytes=N-M``
 answered with 206 and Content-Range, 416 past the end) and logs every request as
-``(method, path, range_header_or_None)`` in ``.requests``.
+``(method, path, range_header_or_None)`` in ``.requests``; ``request_counts("GET")`` sums
+that log per path (how often each file was fetched).
 
 Faults, set per URL path (``"/llm/x.gguf"``) at any time, and kept until removed:
 
@@ -82,6 +83,16 @@ class MirrorServer(object):
     def log(self, method, path, range_header):
         with self._lock:
             self.requests.append((method, path, range_header))
+
+    def request_counts(self, method=None):
+        """{path: number of requests} from the log, only ``method`` ("GET", "HEAD") when given."""
+        counts = {}
+        with self._lock:
+            logged = list(self.requests)
+        for logged_method, path, _range in logged:
+            if method is None or logged_method == method:
+                counts[path] = counts.get(path, 0) + 1
+        return counts
 
     def local_path(self, url_path):
         """The file for a URL path, or None when it would leave the served directory."""

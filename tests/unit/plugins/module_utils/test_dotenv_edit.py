@@ -216,6 +216,58 @@ def test_written_values_read_back_identically_in_both_readers(value):
     assert compose_value(written) == value
 
 
+TRICKY_VALUES = [
+    ("empty", ""),
+    ("spaces", "  two  spaces inside and around  "),
+    ("hash", "#not-a-comment # nor this"),
+    ("single_quote", "it's"),
+    ("double_quote", 'say "hi"'),
+    ("both_quotes", "it's \"x\""),
+    ("dollar", "p$ss$HOME"),
+    ("dollar_brace_alone", "cost: 5$"),
+    ("backslashes", "C:\\models\\n\\"),
+    ("equals", "a=b==c"),
+    ("unicode", "R\u00e9ception \u00e9t\u00e9 \u2603 \U0001f600"),
+    ("pipe_and_ampersand", "p|a&s;s`w`"),
+    ("tab", "a\tb"),
+]
+
+
+@pytest.mark.parametrize("value", [v for _unused, v in TRICKY_VALUES], ids=[i for i, _unused in TRICKY_VALUES])
+def test_tricky_values_read_back_exactly_in_python_dotenv_and_the_compose_model(value):
+    written = de.format_value(value, "KEY")
+    text = de.set_keys("A=1\n", {"KEY": value})[0]
+    assert read_dotenv(text) == {"A": "1", "KEY": value}
+    assert compose_value(written) == value
+
+
+def _compose_v2():
+    """argv of a docker compose v2 client that answers offline, or None."""
+    import shutil
+    import subprocess
+    for argv in (["docker", "compose"], ["docker-compose"]):
+        if not shutil.which(argv[0]):
+            continue
+        proc = subprocess.run(argv + ["version", "--short"], capture_output=True, text=True, check=False)
+        if proc.returncode == 0 and proc.stdout.strip().lstrip("v").startswith("2"):
+            return argv
+    return None
+
+
+@pytest.mark.skipif(_compose_v2() is None, reason="docker compose v2 is not installed (the model above stands in)")
+def test_tricky_values_read_back_exactly_in_docker_compose(tmp_path):
+    import json
+    import subprocess
+    values = dict(("K_%s" % name.upper(), value) for name, value in TRICKY_VALUES)
+    (tmp_path / "agent.env").write_text(de.set_keys("", values)[0], encoding="utf-8")
+    (tmp_path / "compose.yaml").write_text("services:\n  agent:\n    image: scratch\n    env_file: agent.env\n")
+    proc = subprocess.run(_compose_v2() + ["-f", str(tmp_path / "compose.yaml"), "config", "--format", "json"],
+                          capture_output=True, text=True, check=False, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    environment = json.loads(proc.stdout)["services"]["agent"]["environment"]
+    assert {key: environment.get(key) for key in values} == values
+
+
 # --- set_keys on the realistic fixture --------------------------------------------
 
 @pytest.mark.parametrize("crlf", [False, True])

@@ -207,6 +207,26 @@ EXAMPLES = r"""
   until: llm.state != 'partial'
   retries: 100
   delay: 0
+
+- name: Create the model directories of a plan (the filter voiceagent.models.provision_plan)
+  ansible.builtin.file:
+    path: "{{ item }}"
+    state: directory
+    mode: "0755"
+  loop: "{{ ['/opt/asterisk-ai-voice-agent/models'] + voiceagent_plan.directories }}"
+
+- name: Put every file of the plan in place, as the provision role does
+  voiceagent.models.model_file:
+    url: "{{ item.url }}"
+    dest: "{{ item.dest }}"
+    format: "{{ item.format }}"
+    sha256: "{{ item.sha256 }}"
+    md5: "{{ item.md5 }}"
+    size: "{{ item.size if item.size_exact else omit }}"
+  loop: "{{ voiceagent_plan.files }}"
+  loop_control:
+    label: "{{ item.role }}: {{ item.name }}"
+  register: voiceagent_files
 """
 
 RETURN = r"""

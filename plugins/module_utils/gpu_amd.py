@@ -9,6 +9,7 @@ dict with ``index``, ``name``, ``memory_total_mb``, ``memory_free_mb``,
 """
 
 import json
+import math
 import os
 import re
 
@@ -74,12 +75,13 @@ def _to_bytes(value, unit):
     if value is None:
         return None
     try:
-        amount = float(value)
-    except ValueError:
+        amount = float(value) * _UNIT_BYTES[unit.lower()]
+    except (ValueError, OverflowError):
         return None
-    if amount < 0:
+    # inf, nan, a negative size or more than 2**60 bytes (an exbibyte): not a real card.
+    if not math.isfinite(amount) or amount < 0 or amount > 2 ** 60:
         return None
-    return int(amount * _UNIT_BYTES[unit.lower()])
+    return int(amount)
 
 
 def _vram_from(mapping):
@@ -136,7 +138,7 @@ def parse_rocm_json(text):
     """
     try:
         data = _json_object(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, ["rocm-smi --json printed output that is not JSON"]
     if not isinstance(data, dict):
         return None, ["rocm-smi --json printed JSON that is not an object"]

@@ -3,6 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """AMD parsers against captured output shapes (tests/fixtures/rocm_smi, amd_sysfs)."""
 
+import json
 import pathlib
 
 from ansible_collections.voiceagent.models.plugins.module_utils.gpu_amd import (
@@ -153,3 +154,84 @@ def test_sysfs_product_name_names_the_card():
 
 def test_sysfs_without_drm_directory_is_empty(tmp_path):
     assert read_amd_sysfs(str(tmp_path)) == ([], [])
+
+
+# --------------------------------------------------------------------------
+# Random, truncated and hostile output: a result or a warning, never an exception
+
+from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+JSON_FIXTURES = sorted(p.name for p in (FIXTURES / "rocm_smi").glob("*.json"))
+TEXT_FIXTURES = sorted(p.name for p in (FIXTURES / "rocm_smi").glob("*.txt"))
+VRAM_KEYS = ["VRAM Total Memory (B)", "VRAM Total Used Memory (B)", "VRAM Total Memory (MiB)", "Card Series",
+             "GFX Version", "Unique ID", "Driver version"]
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12),
+                      st.sampled_from(["inf", "-inf", "nan", "1e400", "-5", "N/A", "\u0663\u0663"]))
+json_doc = st.recursive(json_leaf, lambda inner: st.one_of(
+    st.lists(inner, max_size=3),
+    st.dictionaries(st.one_of(st.sampled_from(VRAM_KEYS + ["card0", "card1", "card10", "system"]), st.text(max_size=6)),
+                    inner, max_size=4)), max_leaves=12)
+
+
+def _check(result, may_be_none):
+    gpus, warnings = result
+    assert isinstance(warnings, list) and all(isinstance(w, str) for w in warnings)
+    if gpus is None:
+        assert may_be_none and warnings
+        return
+    for gpu in gpus:
+        for key in ("memory_total_mb", "memory_free_mb"):
+            assert gpu[key] is None or (isinstance(gpu[key], int) and gpu[key] >= 0)
+        assert gpu["name"] is None or isinstance(gpu["name"], str)
+
+
+HOSTILE_JSON = [
+    '{"card0": {"VRAM Total Memory (B)": "inf", "VRAM Total Used Memory (B)": "nan"}}',
+    '{"card0": {"VRAM Total Memory (B)": 1e400, "VRAM Total Used Memory (B)": -1e400}}',
+    '{"card0": {"VRAM Total Memory (B)": "1e400"}}',
+    '{"card0": {"VRAM Total Memory (B)": "' + "9" * 5000 + '"}}',
+    '{"card0": {"VRAM Total Memory (B)": [1, 2], "Card Series": {"a": 1}}}',
+    "[" * 100000 + "]" * 100000,
+    '{"card0": ' * 100000 + "{}" + "}" * 100000,
+    '{"card0": {"VRAM Total Memory (B)": "NaN"}, "card00000000000000000000000000001": {}}',
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(json_doc.map(json.dumps), st.text(), st.sampled_from(HOSTILE_JSON)))
+def test_random_or_hostile_json_never_raises(text):
+    _check(parse_rocm_json(text), may_be_none=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(JSON_FIXTURES), st.floats(min_value=0.0, max_value=1.0), st.text(max_size=8))
+def test_truncated_or_spliced_json_fixture_never_raises(name, fraction, junk):
+    content = rocm(name)
+    cut = int(len(content) * fraction)
+    _check(parse_rocm_json(content[:cut] + junk + content[cut:]), may_be_none=True)
+    _check(parse_rocm_json(content[:cut]), may_be_none=True)
+
+
+TEXT_PIECES = st.lists(st.sampled_from(
+    ["GPU[0]", "GPU[1]", "GPU[99999999999999999999]", "\t\t: ", ": ", "VRAM Total Memory (B)",
+     "VRAM Total Used Memory (B)", "vram total memory (gib)", "Card Series", "inf", "nan", "1e400", "-5", "N/A",
+     "\n", " ", "123456789", "====", "WARNING"]), max_size=30).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(), TEXT_PIECES))
+@example("GPU[0]\t\t: VRAM Total Memory (B): inf\n")
+@example("GPU[0]\t\t: VRAM Total Memory (B): nan\n")
+@example("GPU[0]\t\t: VRAM Total Memory (GiB): 1e400\n")
+def test_random_or_hostile_text_never_raises(text):
+    _check(parse_rocm_text(text), may_be_none=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(TEXT_FIXTURES), st.floats(min_value=0.0, max_value=1.0), st.text(max_size=8))
+def test_truncated_or_spliced_text_fixture_never_raises(name, fraction, junk):
+    content = rocm(name)
+    cut = int(len(content) * fraction)
+    _check(parse_rocm_text(content[:cut] + junk + content[cut:]), may_be_none=True)
+    _check(parse_rocm_text(content[:cut]), may_be_none=True)

@@ -182,3 +182,95 @@ def test_garbled_xml_is_a_warning():
     gpus, warnings = parse_query_xml(fixture("q_x_garbled.xml"))
     assert gpus == []
     assert warnings[0].startswith("nvidia-smi -q -x printed XML that could not be read")
+
+
+# --------------------------------------------------------------------------
+# Random, truncated and hostile output: a result or a warning, never an exception
+
+from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+CSV_FIXTURES = sorted(p.name for p in FIXTURES.glob("*.csv"))
+XML_FIXTURES = sorted(p.name for p in FIXTURES.glob("*.xml"))
+CSV_PIECES = st.lists(st.sampled_from(list("0123456789,. []\n\tMiBN/A-xe+") + ["inf", "nan", "1e400", "\u0663"]),
+                      max_size=40).map("".join)
+
+
+def _check_csv_result(result):
+    gpus, warnings = result
+    assert isinstance(gpus, list) and isinstance(warnings, list)
+    assert all(isinstance(w, str) for w in warnings)
+    for gpu in gpus:
+        for key in ("memory_total_mb", "memory_free_mb"):
+            assert gpu.get(key) is None or (isinstance(gpu[key], int) and gpu[key] >= 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(), CSV_PIECES))
+@example("0, GPU, 1e400, 1, 1, 8.9\n")
+@example("0, GPU, inf, nan, 1, 8.9\n")
+@example("1" * 5000 + ", GPU, 1, 1, 1, 8.9\n")
+def test_random_csv_never_raises(text):
+    _check_csv_result(parse_query_csv(text, QUERY_FIELDS))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(CSV_FIXTURES), st.floats(min_value=0.0, max_value=1.0), st.text(max_size=8))
+def test_truncated_or_spliced_csv_fixture_never_raises(name, fraction, junk):
+    content = fixture(name)
+    cut = int(len(content) * fraction)
+    _check_csv_result(parse_query_csv(content[:cut] + junk + content[cut:], QUERY_FIELDS))
+    _check_csv_result(parse_query_csv(content[:cut], QUERY_FIELDS))
+
+
+def _check_xml_result(result):
+    gpus, warnings = result
+    assert isinstance(gpus, list) and isinstance(warnings, list)
+    for gpu in gpus:
+        for key in ("memory_total_mb", "memory_free_mb"):
+            assert gpu[key] is None or (isinstance(gpu[key], int) and gpu[key] >= 0)
+
+
+HOSTILE_XML = [
+    # Billion laughs: entity expansion must not explode or raise out of the parser.
+    '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">'
+    '<!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">'
+    '<!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"><!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;">]>'
+    '<nvidia_smi_log><gpu><product_name>&h;</product_name></gpu></nvidia_smi_log>',
+    # An external entity: never fetched or read.
+    '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    '<nvidia_smi_log><gpu><product_name>&x;</product_name></gpu></nvidia_smi_log>',
+    "<nvidia_smi_log>" + "<gpu>" * 100000 + "</gpu>" * 100000 + "</nvidia_smi_log>",
+    "<nvidia_smi_log><gpu><fb_memory_usage><total>1e400 MiB</total><free>inf MiB</free>"
+    "</fb_memory_usage><minor_number>" + "9" * 5000 + "</minor_number></gpu></nvidia_smi_log>",
+    "\x00<nvidia_smi_log/>",
+    "<nvidia_smi_log><gpu><fb_memory_usage><total>-5 MiB</total></fb_memory_usage></gpu></nvidia_smi_log>",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(), st.sampled_from(HOSTILE_XML)))
+def test_random_or_hostile_xml_never_raises(text):
+    _check_xml_result(parse_query_xml(text))
+
+
+def test_hostile_xml_names_no_file_content():
+    gpus, _unused = parse_query_xml(HOSTILE_XML[1])
+    assert all("root:" not in (gpu["name"] or "") for gpu in gpus)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(XML_FIXTURES), st.floats(min_value=0.0, max_value=1.0), st.text(max_size=8))
+def test_truncated_or_spliced_xml_fixture_never_raises(name, fraction, junk):
+    content = fixture(name)
+    cut = int(len(content) * fraction)
+    _check_xml_result(parse_query_xml(content[:cut] + junk + content[cut:]))
+    _check_xml_result(parse_query_xml(content[:cut]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=-3, max_value=300), st.text())
+def test_failure_text_always_gives_a_sentence(rc, text):
+    assert isinstance(diagnose_failure(rc, text), str) and diagnose_failure(rc, text)
+    assert is_unknown_field(rc, text) in (True, False)

@@ -119,3 +119,63 @@ def test_without_psutil_memory_comes_from_proc_meminfo_with_a_warning(monkeypatc
     assert total == int(meminfo["MemTotal"].split()[0]) * 1024
     assert available > 0
     assert warnings == ["psutil is not installed on this host; memory was read from /proc/meminfo instead."]
+
+
+# --------------------------------------------------------------------------
+# The whole fact, assembled from hostile files and tool output: facts and warnings, never an exception
+
+import json  # noqa: E402
+import os  # noqa: E402
+import tempfile  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from ansible_collections.voiceagent.models.plugins.module_utils import cgroups, cpuinfo, gpu_probe, meminfo  # noqa: E402
+from ansible_collections.voiceagent.models.plugins.module_utils.tier_selection import (  # noqa: E402
+    SelectionError,
+    select_tier,
+)
+from ansible_collections.voiceagent.models.plugins.module_utils.registry import default_registry_path  # noqa: E402
+
+HOSTILE = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(["", "max", "max 100000", "-1", "inf", "nan", "1e400", "9" * 5000, "0-4095", "0-99999999",
+                     "\x00\xff", "[" * 3000, "{\"card0\": {\"VRAM Total Memory (B)\": \"inf\"}}",
+                     "GPU[0]\t\t: VRAM Total Memory (B): nan", "0, GPU, [N/A], [N/A], 1, 8.9",
+                     "<nvidia_smi_log><gpu/></nvidia_smi_log>"]),
+)
+FILES = ("proc/self/cgroup", "proc/meminfo", "proc/cpuinfo", "sys/fs/cgroup/cgroup.controllers",
+         "sys/fs/cgroup/memory.max", "sys/fs/cgroup/memory.current", "sys/fs/cgroup/cpu.max",
+         "sys/fs/cgroup/cpuset.cpus.effective")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files=st.fixed_dictionaries({name: HOSTILE for name in FILES}),
+       tools=st.tuples(st.integers(-2, 3), HOSTILE, HOSTILE), psutil_present=st.booleans())
+def test_gather_on_hostile_files_and_tools_gives_facts_and_warnings(files, tools, psutil_present):
+    with tempfile.TemporaryDirectory() as root, pytest.MonkeyPatch.context() as patch:
+        for name, content in files.items():
+            path = os.path.join(root, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8", errors="surrogatepass") as handle:
+                handle.write(content)
+        patch.setattr(host_facts, "read_cgroup_limits", lambda: cgroups.read_cgroup_limits(root))
+        patch.setattr(host_facts, "read_cpuinfo", lambda: cpuinfo.read_cpuinfo(root))
+        patch.setattr(host_facts, "read_meminfo", lambda: meminfo.read_meminfo(root))
+        patch.setattr(host_facts, "HAS_PSUTIL", psutil_present and host_facts.HAS_PSUTIL)
+        patch.setattr(host_facts, "probe_gpus", lambda timeout, system_memory_mb: gpu_probe.probe_gpus(
+            run=lambda argv, timeout: tools, timeout=timeout, system_memory_mb=system_memory_mb, sysfs_root=root))
+        facts = host_facts.gather(run_benchmark=False, cache_ttl=0, cache_path=os.path.join(root, "bench.json"))
+    json.dumps(facts)
+    assert all(isinstance(w, str) and w for w in facts["warnings"])
+    assert isinstance(facts["cpu"]["usable_cores"], int) and facts["cpu"]["usable_cores"] >= 1
+    for key in ("total_gb", "available_gb", "usable_gb"):
+        assert facts["memory"][key] is None or facts["memory"][key] >= 0
+    assert not any("probe failed unexpectedly" in w for w in facts["warnings"]), facts["warnings"]
+    try:
+        result = select_tier(facts, default_registry_path())
+    except SelectionError as exc:
+        assert str(exc).endswith(".")
+    else:
+        assert result["tier"]

@@ -251,3 +251,30 @@ def test_random_facts_give_a_tier_or_a_documented_error(registry, facts, overrid
         return
     assert result["tier"] in registry["tiers"]
     assert select_tier(facts, registry, override=override) == result
+
+
+# Random registries (the shipped one, mutated in up to three places) with random facts and overrides.
+import sys  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from test_registry import mutated_registries  # noqa: E402  pylint: disable=wrong-import-position
+
+DOCUMENTED = (InvalidFactsError, InvalidRegistryError, NoTierFitsError, UnknownTierError)
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=mutated_registries(), facts=st.one_of(fact_sets, st.just(None)),
+       override=st.one_of(st.none(), st.sampled_from(["LIGHT_CPU", "HEAVY_GPU", "NOPE", ""])))
+def test_random_registries_give_a_tier_or_a_documented_error_with_a_sentence(doc, facts, override):
+    from conftest import build_facts  # the fixture's builder; a fixture cannot feed @given
+    facts = build_facts() if facts is None else facts
+    try:
+        result = select_tier(facts, doc, override=override)
+    except DOCUMENTED as exc:
+        text = str(exc)
+        if isinstance(exc, InvalidRegistryError):
+            assert text.startswith("registry field $") and exc.path.startswith("$")
+        else:
+            assert text.endswith(".") and len(text.split()) >= 4
+        return
+    assert result["tier"] in doc["tiers"]

@@ -7,7 +7,7 @@ COLLECTION_LINK := .collections/ansible_collections/voiceagent/models
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup demo facts test unit integration lint docs-check build clean fleet-up fleet-down molecule ansible-test ee-context
+.PHONY: setup demo facts test unit integration lint docs-check build clean fleet-up fleet-down fleet-example molecule ansible-test ee-context bench bench-facts
 
 $(BIN)/ansible: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -85,11 +85,39 @@ fleet-down:
 	$(BIN)/python tests/fleet/mirror.py stop --state-dir .fleet
 	rm -rf .fleet
 
+# examples/inventory as-is (tests/fleet/example_fleet.py; root and openssh-server): one SSH host per
+# example host on 127.0.0.60-65, site.yml with the example inventory plus .fleet-ex/overlay.yml (only
+# connections and the mirror), then down. The report stays in .fleet-ex/reports.
+fleet-example: setup
+	@test -x /usr/sbin/sshd || { echo "fleet-example needs openssh-server: apt-get install openssh-server"; exit 1; }
+	$(BIN)/python tests/fleet/example_fleet.py up --state-dir .fleet-ex --first-address 60
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ansible-playbook -i examples/inventory -i .fleet-ex/overlay.yml \
+	    playbooks/site.yml -e voiceagent_report_dir=$(CURDIR)/.fleet-ex/reports \
+	    -e voiceagent_lock_file=$(CURDIR)/.fleet-ex/lock.json; \
+	    rc=$$?; $(BIN)/python tests/fleet/example_fleet.py down --state-dir .fleet-ex; exit $$rc
+
 # The molecule scenarios (SSH hosts on this machine; no Docker): default, then resilience.
 molecule: setup
 	@test -x /usr/sbin/sshd || { echo "molecule scenarios need openssh-server: apt-get install openssh-server"; exit 1; }
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s default
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s resilience
+
+# Issue #5 parts 2-5 (bench/README.md): the facts' cost, decision throughput, fleet scaling on
+# FLEET_SIZES SSH hosts (the full grid: FLEET_SIZES=1,5,10,20, about 11 more minutes) and transfer.
+# Writes bench/results/*.json and renders the tables of docs/performance.md from them.
+# Needs root and openssh-server (fleet hosts); under 15 minutes on 2 cores.
+FLEET_SIZES ?= 1,10
+bench: setup
+	@test -x /usr/sbin/sshd || { echo "make bench needs openssh-server: apt-get install openssh-server"; exit 1; }
+	$(BIN)/python bench/facts_cost.py --runs 10
+	$(BIN)/python bench/decision_throughput.py --count 10000 --seed 7
+	$(BIN)/python bench/fleet_scaling.py --sizes $(FLEET_SIZES)
+	$(BIN)/python bench/transfer.py --size-mib 1024 --runs 3 --hosts 10
+	$(BIN)/python bench/render_performance.py
+
+# Issue #5 part 2 alone: hardware_facts cold and warm against ansible.builtin.setup, 10 runs each.
+bench-facts: setup
+	$(BIN)/python bench/facts_cost.py --runs 10
 
 clean:
 	rm -rf build .pytest_cache .collections .demo

@@ -13,6 +13,18 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 
 
+def load_average():
+    """The 1-minute load average, or None where the platform has none."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+# Taken when a bench script imports this module, i.e. when it starts.
+LOAD_AT_START = load_average()
+
+
 def cpu_model(cpuinfo_text):
     """The first ``model name`` of /proc/cpuinfo text, or None."""
     for line in cpuinfo_text.splitlines():
@@ -75,7 +87,8 @@ def shift(busy, idle):
 def write_result(name, payload, command):
     """Write bench/results/<name>.json with the command, the machine and the date; return the path."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    document = {"command": command, "machine": machine(), "date": now_utc()}
+    document = {"command": command, "machine": machine(), "date": now_utc(),
+                "load_average_1min": {"start": LOAD_AT_START, "end": load_average()}}
     document.update(payload)
     path = RESULTS / ("%s.json" % name)
     tmp = path.with_suffix(".json.tmp")

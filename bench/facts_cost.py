@@ -139,8 +139,8 @@ def main():
         wall = summary["wall_s"]
         print("  %-26s %.2f [%.2f-%.2f]" % (name, wall["median"], wall["min"], wall["max"]))
     print("  cold <= %.1f s: %s (%.2f s)" % (GOALS["cold_s_max"], goals["cold_goal_met"], goals["cold_median_s"]))
-    print("  warm / setup min <= %.1f: %s (%.2f)" % (GOALS["warm_vs_setup_min_max"], goals["warm_goal_met"],
-                                                    goals["warm_vs_setup_min"]))
+    print("  warm / setup min <= %.1f: %s (%.2f)" % (
+        GOALS["warm_vs_setup_min_max"], goals["warm_goal_met"], goals["warm_vs_setup_min"]))
     print("  score CV %.1f %%, bandwidth CV %.1f %% (goal <= 5 %%): %s, %s" % (
         100 * goals["score_cv"], 100 * goals["bandwidth_cv"], goals["score_cv_goal_met"],
         goals["bandwidth_cv_goal_met"]))

@@ -62,6 +62,10 @@ def provenance(doc):
         where = "not recorded in the result file"
     text = "Command: `.venv/bin/python %s`. Machine: %s. Date: %s." % (
         doc.get("command", "?"), where, doc.get("date") or "not recorded in the result file")
+    load = doc.get("load_average_1min")
+    if load:
+        text += " Load average (1 min) at start and end: %s and %s on %s cores." % (
+            fmt(load.get("start")), fmt(load.get("end")), (machine or {}).get("cores", "?"))
     if doc.get("provenance"):
         text += " " + doc["provenance"]
     return text
@@ -143,11 +147,12 @@ def render_transfer(doc):
     fan = doc.get("via_controller")
     if fan:
         parts.append(table(["hosts (forks)", "site.yml s", "files put on hosts", "unique files fetched",
-                            "GET requests", "most GETs for one file", "goal"],
+                            "GET requests", "most GETs for one file", "goal", "report bytes/host"],
                            [["%d (%d)" % (fan["hosts"], fan["forks"]), fmt(fan["site_yml_s"], 1),
                              fmt(fan["files_installed_on_hosts"]), fmt(fan["unique_files_fetched"]),
                              fmt(fan["get_requests"]), fmt(fan["max_gets_per_file"]),
-                             "1 (%s)" % ("met" if fan["max_gets_per_file"] <= 1 else "not met")]]))
+                             "1 (%s)" % ("met" if fan["max_gets_per_file"] <= 1 else "not met"),
+                             fmt(fan.get("report_bytes_per_host"))]]))
     return parts
 
 

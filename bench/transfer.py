@@ -4,7 +4,7 @@ Usage (root and openssh-server for the fleet part; after `make demo` or `make te
     .venv/bin/python bench/transfer.py [--size-mib 1024] [--runs 3] [--hosts 10] [--no-fleet]
 
 1. A GGUF file of --size-mib MiB (a valid header, then random bytes so nothing compresses) is
-   written once into .fleet-bench-transfer/ (git-ignored) and served by
+   written into .fleet-bench-transfer/ (git-ignored; removed at the end unless --keep-file) and served by
    tests/support/mirror_server.py on 127.0.0.1.
 2. Per round, `curl -s -o FILE URL` and the role's download, `ansible localhost -m
    voiceagent.models.model_file` with the real sha256 and size, format=gguf and the role's
@@ -210,7 +210,9 @@ def fan_out(hosts):
                     "-e", "voiceagent_lock_file=%s" % (FLEET_STATE / "lock.json")]
             shutil.rmtree(str(WORK / "controller-cache"), ignore_errors=True)
             wall = timed(site, ansible_env(ANSIBLE_FORKS=str(hosts), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default"))[0]
-            report = json.loads((FLEET_STATE / "reports" / "voiceagent-report.json").read_text())
+            report_path = FLEET_STATE / "reports" / "voiceagent-report.json"
+            report_bytes = report_path.stat().st_size
+            report = json.loads(report_path.read_text())
         finally:
             fleet("down", "--state-dir", str(FLEET_STATE))
         requests = list(server.requests)
@@ -223,6 +225,7 @@ def fan_out(hosts):
         "hosts": hosts, "forks": hosts, "site_yml_s": round(wall, 1),
         "host_status": sorted(set(h.get("status") for h in report["hosts"])),
         "files_installed_on_hosts": installs,
+        "report_bytes": report_bytes, "report_bytes_per_host": round(report_bytes / float(hosts)),
         "unique_files_fetched": len(fetched),
         "get_requests": sum(fetched.values()),
         "max_gets_per_file": max(fetched.values()) if fetched else 0,
@@ -238,8 +241,14 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--hosts", type=int, default=10)
     parser.add_argument("--no-fleet", action="store_true")
+    parser.add_argument("--keep-file", action="store_true",
+                        help="keep the test file in .fleet-bench-transfer/ for the next run (default: remove it)")
     args = parser.parse_args()
-    payload = {"single_file": single_file(args)}
+    try:
+        payload = {"single_file": single_file(args)}
+    finally:
+        if not args.keep_file:
+            shutil.rmtree(str(WORK / "mirror"), ignore_errors=True)
     one = payload["single_file"]
     print("transfer of %d MiB over loopback (median of %d): curl %.0f MB/s, role %.0f MB/s, ratio %.2f "
           "(goal >= 0.8: %s)" % (args.size_mib, args.runs, one["curl_mb_s"], one["role_mb_s"], one["ratio"],

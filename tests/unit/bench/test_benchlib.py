@@ -1,4 +1,6 @@
-"""Tests for bench/benchlib.py: CPU model, spreads, shifts."""
+"""Tests for bench/benchlib.py: CPU model, spreads, shifts, result files."""
+import json
+
 import pytest
 
 import benchlib
@@ -38,3 +40,14 @@ def test_machine_reports_cores_and_model():
     machine = benchlib.machine()
     assert machine["cores"] >= 1
     assert set(machine) >= {"cores", "cpu_model", "memory_gib", "python"}
+
+
+def test_write_result_records_command_machine_date_and_load(tmp_path, monkeypatch):
+    monkeypatch.setattr(benchlib, "RESULTS", tmp_path)
+    path = benchlib.write_result("thing", {"value": 1}, "bench/thing.py --x")
+    doc = json.loads(path.read_text())
+    assert path == tmp_path / "thing.json"
+    assert doc["command"] == "bench/thing.py --x" and doc["value"] == 1
+    assert doc["machine"]["cores"] >= 1 and doc["date"].endswith("Z")
+    assert set(doc["load_average_1min"]) == {"start", "end"}
+    assert not list(tmp_path.glob("*.tmp"))

@@ -6,6 +6,9 @@
 import json
 import pathlib
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
 from ansible_collections.voiceagent.models.plugins.module_utils.gpu_amd import (
     is_integrated,
     parse_rocm_json,
@@ -159,8 +162,6 @@ def test_sysfs_without_drm_directory_is_empty(tmp_path):
 # --------------------------------------------------------------------------
 # Random, truncated and hostile output: a result or a warning, never an exception
 
-from hypothesis import example, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 JSON_FIXTURES = sorted(p.name for p in (FIXTURES / "rocm_smi").glob("*.json"))
 TEXT_FIXTURES = sorted(p.name for p in (FIXTURES / "rocm_smi").glob("*.txt"))

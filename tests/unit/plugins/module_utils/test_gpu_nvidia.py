@@ -5,6 +5,9 @@
 
 import pathlib
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
 from ansible_collections.voiceagent.models.plugins.module_utils.gpu_nvidia import (
     MISMATCH_SENTENCE,
     NO_DRIVER_SENTENCE,
@@ -187,8 +190,6 @@ def test_garbled_xml_is_a_warning():
 # --------------------------------------------------------------------------
 # Random, truncated and hostile output: a result or a warning, never an exception
 
-from hypothesis import example, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 CSV_FIXTURES = sorted(p.name for p in FIXTURES.glob("*.csv"))
 XML_FIXTURES = sorted(p.name for p in FIXTURES.glob("*.xml"))

@@ -1,8 +1,16 @@
 """Assembly of the voiceagent_hardware fact: memory arithmetic and the benchmark cache flow."""
+import json
+import os
+import tempfile
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.voiceagent.models.plugins.module_utils import benchmark as bench
-from ansible_collections.voiceagent.models.plugins.module_utils import host_facts
+from ansible_collections.voiceagent.models.plugins.module_utils import cgroups, cpuinfo, gpu_probe, host_facts, meminfo
+from ansible_collections.voiceagent.models.plugins.module_utils.registry import default_registry_path
+from ansible_collections.voiceagent.models.plugins.module_utils.tier_selection import SelectionError, select_tier
 
 GIB = 1024 ** 3
 CPU = {"arch": "x86_64", "model": "Test CPU", "usable_cores": 2}
@@ -123,20 +131,6 @@ def test_without_psutil_memory_comes_from_proc_meminfo_with_a_warning(monkeypatc
 
 # --------------------------------------------------------------------------
 # The whole fact, assembled from hostile files and tool output: facts and warnings, never an exception
-
-import json  # noqa: E402
-import os  # noqa: E402
-import tempfile  # noqa: E402
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from ansible_collections.voiceagent.models.plugins.module_utils import cgroups, cpuinfo, gpu_probe, meminfo  # noqa: E402
-from ansible_collections.voiceagent.models.plugins.module_utils.tier_selection import (  # noqa: E402
-    SelectionError,
-    select_tier,
-)
-from ansible_collections.voiceagent.models.plugins.module_utils.registry import default_registry_path  # noqa: E402
 
 HOSTILE = st.one_of(
     st.text(max_size=60),

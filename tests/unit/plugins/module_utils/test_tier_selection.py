@@ -1,10 +1,11 @@
 """Tier selection rules, on the shipped registry and on the example hosts."""
 import copy
+import importlib.util
 import json
 import pathlib
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.voiceagent.models.plugins.module_utils.registry import default_registry_path
@@ -254,20 +255,23 @@ def test_random_facts_give_a_tier_or_a_documented_error(registry, facts, overrid
 
 
 # Random registries (the shipped one, mutated in up to three places) with random facts and overrides.
-import sys  # noqa: E402
+def _registry_strategies():
+    spec = importlib.util.spec_from_file_location(
+        "voiceagent_test_registry_strategies", str(pathlib.Path(__file__).resolve().parent / "test_registry.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.mutated_registries
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from test_registry import mutated_registries  # noqa: E402  pylint: disable=wrong-import-position
 
+mutated_registries = _registry_strategies()
 DOCUMENTED = (InvalidFactsError, InvalidRegistryError, NoTierFitsError, UnknownTierError)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(doc=mutated_registries(), facts=st.one_of(fact_sets, st.just(None)),
        override=st.one_of(st.none(), st.sampled_from(["LIGHT_CPU", "HEAVY_GPU", "NOPE", ""])))
-def test_random_registries_give_a_tier_or_a_documented_error_with_a_sentence(doc, facts, override):
-    from conftest import build_facts  # the fixture's builder; a fixture cannot feed @given
-    facts = build_facts() if facts is None else facts
+def test_random_registries_give_a_tier_or_a_documented_error_with_a_sentence(make_facts, doc, facts, override):
+    facts = make_facts() if facts is None else facts
     try:
         result = select_tier(facts, doc, override=override)
     except DOCUMENTED as exc:

@@ -34,6 +34,7 @@ import json
 import os
 import pathlib
 import platform
+import re
 import shlex
 import shutil
 import signal
@@ -269,9 +270,31 @@ def _host_name(number):
     return "h%02d" % number
 
 
+def _ensure_mountpoint_tree(path, made):
+    """Like _ensure_mountpoint, but records every directory it creates, parents first."""
+    missing = []
+    current = pathlib.Path(path)
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        os.mkdir(directory, 0o755)
+        made.append(str(directory))
+
+
+def _mount_dir_name(path):
+    return "mnt" + path.replace("/", "-")
+
+
 def up(hosts, profiles=None, state_dir=".fleet", mirror_url=None, registry=None, seed_env=None,
-       host_vars=None, full_disk=None, python=None, extra_vars=None, first_address=FIRST_ADDRESS):
-    """Start ``hosts`` hosts (profiles cycled) and write ``<state_dir>/inventory.yml``."""
+       host_vars=None, full_disk=None, python=None, extra_vars=None, first_address=FIRST_ADDRESS,
+       names=None, extra_mounts=None):
+    """Start ``hosts`` hosts (profiles cycled) and write ``<state_dir>/inventory.yml``.
+
+    ``names``: the hosts' names (default h<N>). ``extra_mounts``: absolute directories that every
+    host sees as its own empty directory (``<host dir>/mnt-<path>``), besides the install dir:
+    for an inventory that installs elsewhere or keeps other state on the hosts.
+    """
     if not os.path.isfile(SSHD) or not os.access(SSHD, os.X_OK):
         raise FleetError("%s is missing: install openssh-server (apt-get install openssh-server)" % SSHD)
     for tool in ("ssh-keygen", "unshare", "setsid", "mount"):
@@ -288,6 +311,13 @@ def up(hosts, profiles=None, state_dir=".fleet", mirror_url=None, registry=None,
     host_vars = host_vars or {}
     full_disk = dict(full_disk or {})
     python = python or sys.executable
+    names = list(names or [])
+    if names and len(names) != hosts:
+        raise FleetError("%d names for %d hosts" % (len(names), hosts))
+    extra_mounts = sorted(set(extra_mounts or []) - {INSTALL_DIR, CACHE_DIR})
+    for path in extra_mounts:
+        if not os.path.isabs(path) or os.path.normpath(path) != path or path == "/":
+            raise FleetError("extra mount %r: give a normalized absolute directory other than /" % path)
 
     state.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(state, 0o700)
@@ -297,6 +327,8 @@ def up(hosts, profiles=None, state_dir=".fleet", mirror_url=None, registry=None,
         _ensure_mountpoint("/run/sshd", record["made_dirs"])
         _ensure_mountpoint(INSTALL_DIR, record["made_dirs"])
         _ensure_mountpoint(CACHE_DIR, record["made_dirs"])
+        for path in extra_mounts:
+            _ensure_mountpoint_tree(path, record["made_dirs"])
         _write(state / "state.json", json.dumps(record, indent=2))
 
         key = state / "client_key"
@@ -310,13 +342,14 @@ def up(hosts, profiles=None, state_dir=".fleet", mirror_url=None, registry=None,
             number = first_address + index
             if not 2 <= number <= 254:
                 raise FleetError("host addresses run from 127.0.0.2 to 127.0.0.254, not 127.0.0.%d" % number)
-            name = _host_name(number)
+            name = names[index] if names else _host_name(number)
             address = "127.0.0.%d" % number
             if address_accepts(address):
                 raise FleetError("%s:22 is already taken" % address)
             profile = load_profile(profiles[index % len(profiles)])
             hdir = state / "hosts" / name
-            for sub in ("", "root/proc", "cgroup-memory", "bin", "install", "cache"):
+            for sub in ("", "root/proc", "cgroup-memory", "bin", "install", "cache") + tuple(
+                    _mount_dir_name(p) for p in extra_mounts):
                 (hdir / sub).mkdir(mode=0o700 if sub == "" else 0o755, parents=True, exist_ok=True)
             pdir = profile_dir(profile["name"])
             shutil.copyfile(pdir / "meminfo", hdir / "root" / "proc" / "meminfo")
@@ -364,6 +397,8 @@ def up(hosts, profiles=None, state_dir=".fleet", mirror_url=None, registry=None,
                               % (shlex.quote(full_disk[name]), INSTALL_DIR))
             else:
                 mounts.append("mount --bind %s %s" % (shlex.quote(str(hdir / "install")), INSTALL_DIR))
+            mounts += ["mount --bind %s %s" % (shlex.quote(str(hdir / _mount_dir_name(p))), shlex.quote(p))
+                       for p in extra_mounts]
             mounts += [
                 "mount --bind %s %s" % (shlex.quote(str(hdir / "cache")), CACHE_DIR),
                 "mount --bind %s /proc/meminfo" % shlex.quote(str(hdir / "root" / "proc" / "meminfo")),
@@ -381,7 +416,8 @@ def up(hosts, profiles=None, state_dir=".fleet", mirror_url=None, registry=None,
             host = {"name": name, "address": address, "profile": profile["name"], "pid": popen.pid,
                     "starttime": info[2] if info else None, "sshd_config": str(conf), "dir": str(hdir),
                     "expected_tier": profile.get("expected_tier"), "full_disk": name in full_disk,
-                    "vars": host_vars.get(name, {})}
+                    "vars": host_vars.get(name, {}),
+                    "mounts": dict((p, str(hdir / _mount_dir_name(p))) for p in extra_mounts)}
             record["hosts"].append(host)
             _write(state / "state.json", json.dumps(record, indent=2))
         for host in record["hosts"]:
@@ -466,9 +502,16 @@ def down(state_dir=".fleet"):
             stop_sshd(host)
         except FleetError as exc:
             errors.append(str(exc))
+    busy = mount_points_in_use()
     for path in reversed(record.get("made_dirs", [])):
+        if path in busy:
+            # Another fleet's hosts (another state dir) mount over it: removing the directory would
+            # detach their mounts in their namespaces. Leave it empty; it is only a mount point.
+            continue
         try:
             os.rmdir(path)  # only when empty: never remove what someone else put there
+        except FileNotFoundError:
+            pass  # already gone (another fleet made and removed it too)
         except OSError as exc:
             errors.append("could not remove %s: %s" % (path, exc))
     if errors:
@@ -481,6 +524,31 @@ def down(state_dir=".fleet"):
             target.unlink()
     if state.exists() and not any(state.iterdir()):
         state.rmdir()
+
+
+def mount_points_in_use():
+    """Every mount point of every live mount namespace on this machine (one mountinfo per namespace).
+
+    Removing a directory that is a mount point in another namespace detaches that mount there, so
+    `down` leaves alone any mount point it made that another fleet still uses.
+    """
+    seen, points = set(), set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            namespace = os.readlink("/proc/%s/ns/mnt" % entry)
+            if namespace in seen:
+                continue
+            text = pathlib.Path("/proc/%s/mountinfo" % entry).read_text()
+        except OSError:
+            continue
+        seen.add(namespace)
+        for line in text.splitlines():
+            fields = line.split(" ")
+            if len(fields) > 4:
+                points.add(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4]))
+    return points
 
 
 def status(state_dir=".fleet"):

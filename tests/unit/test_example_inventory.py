@@ -68,3 +68,54 @@ def test_connection_settings_do_not_reach_localhost(inventory):
     local = variables.get_vars(host=manager.localhost or manager.get_host("localhost"), include_hostvars=False)
     assert "ansible_become" not in local and "ansible_user" not in local
     assert local["voiceagent_min_tier"] == "LIGHT_CPU"
+
+
+# ----------------------------------------------------------------- the fleet overlay (tests/fleet/example_fleet.py)
+
+def _example_fleet():
+    import sys
+    sys.path.insert(0, str(ROOT / "tests" / "fleet"))
+    import example_fleet
+    return example_fleet
+
+
+def test_every_example_host_has_a_profile_from_its_comment():
+    example_fleet = _example_fleet()
+    hosts, _hostvars, groups = example_fleet.read_inventory(INVENTORY)
+    profile_map = json.loads(example_fleet.DEFAULT_MAP.read_text())
+    profiles = dict(zip(hosts, example_fleet.pick_profiles(hosts, groups, profile_map)))
+    assert profiles["pbx-gpu-01.example.com"] == "nvidia-12gb"   # NVIDIA, 12 GiB
+    assert profiles["pbx-gpu-02.example.com"] == "nvidia-4gb"    # NVIDIA, 4 GiB
+    assert profiles["pbx-gpu-03.example.com"] == "amd-gpu"       # AMD
+    assert set(profiles[h] for h in hosts if "-cpu-" in h) <= {"small-cpu", "big-cpu"}
+    with pytest.raises(Exception, match="no profile for pbx-cpu-01.example.com"):
+        example_fleet.pick_profiles(hosts, groups, {"hosts": {}, "groups": {"voiceagent_gpu": "amd-gpu"}})
+
+
+def test_the_overlay_wins_only_for_connections_and_the_mirror(tmp_path):
+    """The example inventory, then the overlay: the overlay's host vars beat the example's group_vars,
+    and the example's host_vars (install dir, pinned tier) still hold."""
+    example_fleet = _example_fleet()
+    hosts, _hostvars, _groups = example_fleet.read_inventory(INVENTORY)
+    record = {"hosts": [{"name": h, "address": "127.0.0.%d" % (60 + i), "profile": "small-cpu",
+                         "dir": str(tmp_path / h)} for i, h in enumerate(hosts)]}
+    example_fleet.write_overlay(tmp_path, record, {"url": "http://127.0.0.1:8000", "registry": "/r.json"},
+                                "/venv/bin/python")
+    loader = DataLoader()
+    manager = InventoryManager(loader=loader, sources=[str(INVENTORY), str(tmp_path / "overlay.yml")])
+    variables = VariableManager(loader=loader, inventory=manager)
+    assert sorted(h.name for h in manager.groups["voiceagent"].get_hosts()) == hosts
+    for index, name in enumerate(hosts):
+        found = variables.get_vars(host=manager.get_host(name), include_hostvars=False)
+        assert found["ansible_host"] == "127.0.0.%d" % (60 + index)
+        assert found["ansible_user"] == "root" and found["ansible_become"] is False
+        assert found["ansible_python_interpreter"] == "/venv/bin/python"
+        assert found["voiceagent_mirror_url"] == "http://127.0.0.1:8000"
+        assert found["voiceagent_registry"] == "/r.json"
+        assert found["voiceagent_owner"] == "asterisk"
+        assert found["voiceagent_controller_cache_dir"] == "/var/cache/voiceagent-controller/blobs"
+    cpu3 = variables.get_vars(host=manager.get_host("pbx-cpu-03.example.com"), include_hostvars=False)
+    assert cpu3["voiceagent_install_dir"] == "/srv/voice-agent"
+    assert cpu3["voiceagent_env_file"] == "/srv/voice-agent/config/.env"
+    gpu2 = variables.get_vars(host=manager.get_host("pbx-gpu-02.example.com"), include_hostvars=False)
+    assert gpu2["voiceagent_tier"] == "MEDIUM_CPU" and gpu2["voiceagent_download_timeout"] == 120

@@ -343,3 +343,36 @@ def test_a_models_dir_linked_outside_the_install_dir_is_refused_before_any_write
     proc, report = fleet.run("-e", "voiceagent_allow_outside_links=true")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert (outside / "llm" / LLM).is_file()
+
+
+# ---------------------------------------------------------------- prune under the lock
+
+
+def test_prune_waits_for_the_host_lock_and_removes_nothing_while_it_is_held(tmp_path, mirror, lock_holder):
+    lock, holder = lock_holder
+    fleet = Runs(tmp_path, mirror)
+    holder.kill()  # first provision without a competitor
+    holder.wait()
+    assert fleet.run()[0].returncode == 0
+    stray = fleet.models() / "llm" / "old-tier.gguf"
+    stray.write_bytes(b"GGUF of a tier this host no longer uses")
+    proc, _unused = fleet.run("-e", "voiceagent_prune=true", check=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert stray.exists()  # check mode removes nothing
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    other = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock)], stdout=subprocess.PIPE, text=True,
+                             env=env)
+    try:
+        assert other.stdout.readline().strip() == "held"
+        proc, report = fleet.run("-e", "voiceagent_prune=true", "-e", "voiceagent_lock_timeout=2")
+        assert proc.returncode != 0
+        error = host_row(report)["error"]
+        assert "the host lock %s stayed taken for 2 s" % lock in error and "nothing was pruned" in error
+        assert stray.exists()
+    finally:
+        other.kill()
+        other.wait()
+        other.stdout.close()
+    proc, report = fleet.run("-e", "voiceagent_prune=true", "-e", "voiceagent_lock_timeout=2")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert not stray.exists() and (fleet.models() / "llm" / LLM).is_file()

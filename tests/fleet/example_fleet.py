@@ -53,7 +53,8 @@ OVERLAY = "overlay.yml"
 def read_inventory(inventory):
     """(host names of the group, hostvars, groups per host) as ansible-inventory resolves them."""
     tool = shutil.which("ansible-inventory", path=str(pathlib.Path(sys.executable).parent)) or "ansible-inventory"
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"), ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"),
+               ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
     proc = subprocess.run([tool, "-i", str(inventory), "--list"], capture_output=True, text=True, env=env,
                           stdin=subprocess.DEVNULL, check=False)
     if proc.returncode:

@@ -312,7 +312,6 @@ def run_examples(name, tmp_path, mirror):
     return runs, guard_log, check_only
 
 
-
 PLUGINS = ["hardware_facts", "model_plan", "model_file", "env_file", "select_tier", "provision_plan", "fleet_report"]
 
 
@@ -332,6 +331,9 @@ def test_examples_run_and_a_rerun_changes_nothing(name, tmp_path, mirror):
     unchanged = [t for t in CHANGES_FIRST.get(name, [])
                  if not any(r["changed"] for r in runs[0][1] if r["task"] == t)]
     assert not unchanged, "these examples did nothing on a fresh host: %s" % unchanged
+    # A check-only example must still have been evaluated: it reports what a real run would change.
+    idle = [t for t in check_only if not any(r["changed"] for r in runs[0][1] if r["task"] == t)]
+    assert not idle, "check-only examples that would not change a fresh host: %s" % idle
     _proc, second = runs[1]
     changed = [r["task"] for r in second
                if r["changed"] and r["task"] in examples and r["task"] not in check_only]
@@ -351,7 +353,8 @@ def test_the_guard_would_catch_an_outside_address(tmp_path):
     (tmp_path / "sitecustomize.py").write_text(GUARD)
     log = tmp_path / "refused.log"
     env = dict(os.environ, PYTHONPATH=str(tmp_path), VOICEAGENT_NET_GUARD_LOG=str(log))
-    code = "import urllib.request\ntry:\n urllib.request.urlopen('http://192.0.2.1/x', timeout=1)\nexcept OSError:\n pass"
+    code = ("import urllib.request\n"
+            "try:\n urllib.request.urlopen('http://192.0.2.1/x', timeout=1)\nexcept OSError:\n pass")
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=30)
     assert "192.0.2.1" in log.read_text()
 

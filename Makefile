@@ -7,7 +7,7 @@ COLLECTION_LINK := .collections/ansible_collections/voiceagent/models
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: setup demo facts test unit integration lint docs-check build clean fleet-up fleet-down fleet-example molecule ansible-test ee-context bench bench-facts
+.PHONY: setup demo facts test unit integration lint docs-check build clean fleet-up fleet-down fleet-example molecule ansible-test ee-context bench bench-facts bench-predict
 
 $(BIN)/ansible: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -118,6 +118,23 @@ bench: setup
 # Issue #5 part 2 alone: hardware_facts cold and warm against ansible.builtin.setup, 10 runs each.
 bench-facts: setup
 	$(BIN)/python bench/facts_cost.py --runs 10
+
+# Time llama.cpp (llama-cpp-python) on synthetic GGUF models and score the collection's LLM speed
+# prediction against it (bench/predict/README.md). Not part of `make test`: the bench venv compiles
+# llama.cpp (about 9 minutes on 2 cores, once); the run then takes about 5 minutes.
+# BENCH_PREDICT_ARGS=--realtime on a host shared with other work (root).
+BENCH_VENV := .venv-bench
+BENCH_PREDICT_ARGS ?=
+$(BENCH_VENV)/bin/llama-bench-ready: requirements-bench.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench-predict: $(BENCH_VENV)/bin/llama-bench-ready $(COLLECTION_LINK)
+	$(BENCH_VENV)/bin/python bench/predict/measure.py --models-dir .bench-models --runs 5 \
+	    --out bench/results/predict.json $(BENCH_PREDICT_ARGS)
+	$(BENCH_VENV)/bin/python bench/predict/fit.py bench/results/predict.json
+	$(BENCH_VENV)/bin/python bench/predict/chart.py bench/results/predict.json --out bench/results/predict.png
 
 clean:
 	rm -rf build .pytest_cache .collections .demo

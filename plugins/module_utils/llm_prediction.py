@@ -1,41 +1,134 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, voiceagent.models contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Predict how long the LLM part of a caller turn takes on a host.
+"""Predict how fast llama.cpp generates and reads a prompt on a host's CPU.
 
-Token generation in llama.cpp reads every weight once per token, so on a CPU
-it is bound by memory bandwidth::
+Generation reads every weight once per token, so it is bound by memory
+bandwidth::
 
-    tokens/s = ETA_CPU * bandwidth (bytes/s) / model file bytes
+    tokens/s = ETA_CPU[quant] * bandwidth (bytes/s) / model file bytes
 
 ``bandwidth`` is the fact module's ``benchmark.memory_bandwidth_gbps``: a copy
 on all usable cores, counting read and written bytes. ``ETA_CPU`` is the share
-of that copy bandwidth llama.cpp's generation loop reaches. Public llama.cpp
-measurements on x86 put it at 0.8-0.9 of a STREAM-style copy
-(../shared/reference/hardware-probes.md); we take the low end, 0.8, so the
-promise errs on the slow side. It is to be replaced by a figure fitted to
-llama.cpp runs on synthetic GGUF models (bench/, ``make bench-predict``).
+of that copy bandwidth llama.cpp's generation loop turns into weight reads. It
+depends on the quantisation: Q4_0 and Q4_K blocks cost more arithmetic per byte
+than Q8_0, and on few cores that arithmetic, not memory, sets part of the pace.
+
+Prompt processing multiplies a whole batch of tokens by each weight, so it is
+bound by compute::
+
+    tokens/s = PROMPT_K_CPU[quant] * score * usable cores * 1e9 / weights
+    weights  = model file bytes / BYTES_PER_WEIGHT[quant]
+
+``score`` is the fact module's single-core ``benchmark.score``; ``cores`` the
+usable cores llama.cpp runs on. Only the file size is known before download,
+so the weight count comes from the quantisation's bytes per weight.
+
+Where the constants come from: ``make bench-predict`` (bench/predict/README.md)
+writes synthetic GGUF files of the TinyLlama-1.1B shape (n_embd 2048, 22
+layers, 32 heads, 4 KV heads, n_ff 5632, vocab 32000) in Q4_0, Q8_0 and
+llama.cpp's Q4_K_M mix, plus half-depth (11 layers) and double-depth (44
+layers) Q4_0 variants, and times llama-cpp-python 0.3.36 on them at the usable
+cores: pp16, pp256 and tg128, five passes each, with the fact module's
+benchmark measured in the same pass. For each pass
+``eta = tg128 * file bytes / (bandwidth * 1e9)`` and
+``k = pp * (weights / 1e9) / (score * cores)`` (pp16 and pp256 alike); each
+constant is the median over every pass of its quantisation
+(bench/predict/fit.py).
+Run of 2026-11-25 02:37 UTC on the reference VM (2-core AMD EPYC Zen 4, copy
+bandwidth 67-79 GB/s, score 4.44-4.67; bench/results/predict.json, taken with
+``--realtime`` because four other processes shared the two cores)::
+
+    quant   eta    k      tg128 error         pp16 error         pp256 error
+    Q4_0    0.528  27.43  -7.8 .. +14.3 %     -1.6 .. +15.6 %    -19.6 .. +2.8 %
+    Q8_0    0.635  14.50  -0.8 %              +19.2 %            -13.5 %
+    Q4_K_M  0.536  21.98  +1.7 %              +10.6 %            -11.0 %
+
+The Q4_0 range spans the three depths (347 MB to 1165 MB), which tests the
+scaling with file size; Q8_0 and Q4_K_M have one model each, so their tg128
+error is near zero by construction. A run 7 minutes earlier fitted eta 0.523,
+0.686 and 0.582; its constants predict this run within +13.2 % (generation)
+and -20.5 % (prompt). One eta for every quantisation (0.542) would be off by -15.4 %
+on Q8_0 and +17.3 % on the deepest Q4_0. The registry's files are Q4_K_M, whose
+eta comes from a file of llama.cpp's Q4_K_M tensor mix, 0.14 % smaller than
+the real TinyLlama Q4_K_M.
+
+Limits: the constants are one 2-core machine's. On more cores, generation of
+the 4-bit types may be less compute-bound and eta differ (not measured); the
+prompt figure is assumed to scale linearly with cores, which this machine
+cannot test. The weight count from the file size includes the token embedding,
+which prompt processing only looks up, so shallow models read their prompt
+faster than predicted (-19.6 % on the half-depth model). A quantisation that was not measured gets the slowest
+measured figures.
 
 GPU tiers keep all layers in VRAM, and the host benchmark says nothing about
 the card, so they use the registry's ``expected_tokens_per_sec_gpu`` for the
 smallest card the tier admits.
 
 The LLM seconds of a turn are ``LOCAL_LLM_MAX_TOKENS / tokens_per_sec``: the
-longest reply the tier allows. Prompt processing is not in this figure yet.
+longest reply the tier allows.
 """
 
-ETA_CPU = 0.8
+ETA_CPU = {"Q4_0": 0.528, "Q8_0": 0.635, "Q4_K_M": 0.536}
+PROMPT_K_CPU = {"Q4_0": 27.43, "Q8_0": 14.5, "Q4_K_M": 21.98}
+# Bytes per weight of the quantised tensors: Q4_0 blocks hold 32 weights in 18
+# bytes, Q8_0 32 in 34; the Q4_K_M mix (Q4_K 144 bytes per 256, Q6_K 210 per
+# 256 for output, and attn_v and ffn_down in 10 of 22 layers) averages 0.6065
+# on the TinyLlama shape (bench/predict/synthetic_gguf.py).
+BYTES_PER_WEIGHT = {"Q4_0": 18 / 32.0, "Q8_0": 34 / 32.0, "Q4_K_M": 0.6065}
 
 
-def cpu_tokens_per_sec(bandwidth_gbps, model_bytes, eta=ETA_CPU):
-    """Generation speed predicted from copy bandwidth, or None when unknown."""
-    if not bandwidth_gbps or not model_bytes or bandwidth_gbps <= 0 or model_bytes <= 0:
+def quant_key(quantization):
+    """The table key for a registry ``quantization`` string, or None when not measured."""
+    if not isinstance(quantization, str):
         return None
+    key = quantization.strip().upper()
+    return key if key in ETA_CPU else None
+
+
+def eta_for(quantization):
+    """Generation efficiency for ``quantization``; the slowest measured one when unknown."""
+    key = quant_key(quantization)
+    return ETA_CPU[key] if key else min(ETA_CPU.values())
+
+
+def prompt_k_for(quantization):
+    """Prompt constant for ``quantization``; the slowest measured one when unknown."""
+    key = quant_key(quantization)
+    return PROMPT_K_CPU[key] if key else min(PROMPT_K_CPU.values())
+
+
+def model_weights(model_bytes, quantization=None):
+    """Weights in a file of ``model_bytes``; unknown quantisations count the most weights."""
+    key = quant_key(quantization)
+    per_weight = BYTES_PER_WEIGHT[key] if key else min(BYTES_PER_WEIGHT.values())
+    return model_bytes / per_weight
+
+
+def _positive(*values):
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values)
+
+
+def cpu_tokens_per_sec(bandwidth_gbps, model_bytes, quantization=None, eta=None):
+    """Generation speed predicted from copy bandwidth, or None when unknown."""
+    if not _positive(bandwidth_gbps, model_bytes):
+        return None
+    if eta is None:
+        eta = eta_for(quantization)
     return eta * bandwidth_gbps * 1e9 / model_bytes
 
 
+def cpu_prompt_tokens_per_sec(score, cores, model_bytes, quantization=None, k=None):
+    """Prompt processing speed predicted from the compute score and usable cores, or None when unknown."""
+    if not _positive(score, cores, model_bytes):
+        return None
+    if k is None:
+        k = prompt_k_for(quantization)
+    return k * score * cores * 1e9 / model_weights(model_bytes, quantization)
+
+
 def llm_seconds(max_tokens, tokens_per_sec):
-    """Seconds to generate the longest reply, or None when the speed is unknown."""
+    """Seconds for ``max_tokens`` tokens (generated or read), or None when the speed is unknown."""
     if not tokens_per_sec or tokens_per_sec <= 0 or max_tokens is None:
         return None
     return max_tokens / tokens_per_sec

@@ -162,7 +162,7 @@ def predict(tier, host):
         tps = llm.get("expected_tokens_per_sec_gpu")
         basis = "registry GPU figure" if tps else None
     else:
-        tps = cpu_tokens_per_sec(host["bandwidth"], llm["size_bytes"])
+        tps = cpu_tokens_per_sec(host["bandwidth"], llm["size_bytes"], llm.get("quantization"))
         basis = "measured memory bandwidth" if tps else None
     seconds = llm_seconds(max_tokens, tps)
     return {

@@ -46,8 +46,17 @@ def run(cmd, env):
 
 
 def fleet(*args):
-    subprocess.run([sys.executable, str(ROOT / "tests" / "fleet" / "fleet.py")] + list(args), check=True,
-                   capture_output=True, text=True)
+    """tests/fleet/fleet.py ARGS; `down` is tried three times (on a loaded machine a dying sshd can
+    still accept connections when fleet.py stops waiting for it)."""
+    attempts = 3 if args[0] == "down" else 1
+    for attempt in range(attempts):
+        proc = subprocess.run([sys.executable, str(ROOT / "tests" / "fleet" / "fleet.py")] + list(args),
+                              capture_output=True, text=True, check=False)
+        if not proc.returncode:
+            return
+        if attempt + 1 < attempts:
+            time.sleep(2)
+    raise SystemExit("fleet.py %s failed:\n%s%s" % (args[0], proc.stdout[-2000:], proc.stderr[-2000:]))
 
 
 def measure(size, config, mirror):

@@ -25,6 +25,7 @@ import json
 import math
 
 from ansible_collections.voiceagent.models.plugins.module_utils.llm_prediction import (
+    cpu_prompt_tokens_per_sec,
     cpu_tokens_per_sec,
     llm_seconds,
 )
@@ -155,18 +156,21 @@ def _memory_words(host):
 
 
 def predict(tier, host):
-    """Predicted generation speed and LLM seconds for ``tier`` on ``host``."""
+    """Predicted generation speed, LLM seconds and (CPU tiers) prompt speed for ``tier`` on ``host``."""
     llm = tier["models"]["llm"]
     max_tokens = tier["env"].get("LOCAL_LLM_MAX_TOKENS")
+    prompt_tps = None
     if tier["requirements"].get("gpu_required"):
         tps = llm.get("expected_tokens_per_sec_gpu")
         basis = "registry GPU figure" if tps else None
     else:
         tps = cpu_tokens_per_sec(host["bandwidth"], llm["size_bytes"], llm.get("quantization"))
         basis = "measured memory bandwidth" if tps else None
+        prompt_tps = cpu_prompt_tokens_per_sec(host["score"], host["cores"], llm["size_bytes"], llm.get("quantization"))
     seconds = llm_seconds(max_tokens, tps)
     return {
         "llm_tokens_per_sec": round(tps, 2) if tps else None,
+        "llm_prompt_tokens_per_sec": round(prompt_tps, 1) if prompt_tps else None,
         "llm_latency_sec": round(seconds, 2) if seconds else None,
         "max_tokens": max_tokens,
         "basis": basis,

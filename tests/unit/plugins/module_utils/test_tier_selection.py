@@ -113,6 +113,15 @@ def test_slow_memory_refuses_a_tier_on_predicted_latency_with_the_numbers(regist
     assert "would take 15.88 s for 32 tokens at a predicted 2.02 tokens/s" in result["rejected"]["MEDIUM_CPU"]
 
 
+def test_cpu_tiers_report_a_prompt_speed_from_score_and_cores(registry, make_facts):
+    # Q4_K_M k 21.98 x score 4.5 x 8 cores / (668,788,096 B / 0.6065 B per weight) = 717.6 tokens/s
+    result = select_tier(make_facts(cores=8, memory_gb=7.8, bandwidth=30.0, score=4.5), registry)
+    assert result["tier"] == "LIGHT_CPU"
+    assert result["expected"]["predicted"]["llm_prompt_tokens_per_sec"] == 717.6
+    no_score = select_tier(make_facts(cores=8, memory_gb=7.8, bandwidth=30.0, score=None), registry)
+    assert no_score["expected"]["predicted"]["llm_prompt_tokens_per_sec"] is None
+
+
 def test_the_promise_shown_is_kept_by_the_prediction(registry, make_facts):
     result = select_tier(make_facts(cores=8, memory_gb=15.6, bandwidth=30.0), registry)
     predicted = result["expected"]["predicted"]

@@ -36,6 +36,40 @@ def fsync_dir(path):
         os.close(fd)
 
 
+def _temp_name_pattern(path):
+    # mkstemp's names: prefix, 8 characters from [a-z0-9_], suffix (see write_atomically).
+    return re.compile(r"\A\.%s\.[a-z0-9_]{8}\.tmp\Z" % re.escape(os.path.basename(path)))
+
+
+def remove_leftover_temps(path):
+    """Remove temp files that a killed ``write_atomically(path, ...)`` left beside ``path``.
+
+    A run killed between mkstemp and the rename leaves ``.<name>.XXXXXXXX.tmp``;
+    for a ``.env`` it holds secrets. Call this only while holding the lock that
+    serialises writers of ``path``, or a live writer's temp file would go.
+    Returns the removed paths. Symlinks are removed as links, never followed.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    pattern = _temp_name_pattern(path)
+    removed = []
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return removed
+    for name in names:
+        if not pattern.match(name):
+            continue
+        leftover = os.path.join(directory, name)
+        try:
+            if stat.S_ISDIR(os.lstat(leftover).st_mode):
+                continue
+            os.unlink(leftover)
+        except OSError:
+            continue
+        removed.append(leftover)
+    return removed
+
+
 def write_atomically(path, data, mode=0o644, like=None):
     """Write ``data`` (bytes) to a temp file beside ``path``, fsync, then rename it over ``path``.
 

@@ -46,6 +46,7 @@ def url_problem(url):
         return "has no valid host name (letters, digits, dots and hyphens, and an optional :port)"
     if authority and not rest[len(authority):].startswith("/") and rest[len(authority):]:
         return "has a query or fragment but no path"
-    if _URL_DOT_SEGMENT.search(re.split(r"[?#]", rest, 1)[0]):
+    # From the start of the URL, as the schema's pattern looks: "https://." is a dot segment too.
+    if _URL_DOT_SEGMENT.search(re.split(r"[?#]", url, 1)[0]):
         return "has a . or .. path segment"
     return None

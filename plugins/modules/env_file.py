@@ -90,6 +90,9 @@ options:
       - A lock file on the host that the writing modules of this collection share, for example
         C(/opt/asterisk-ai-voice-agent/.voiceagent.lock). The read, edit and write of the file happen under it,
         so two runs at once never lose each other's change. Not taken in check mode. No lock when not given.
+      - While holding it, the module also removes the temp copies (C(.<name>.XXXXXXXX.tmp)) that a run killed
+        mid-write left beside the file; they may hold secrets. Without a lock they are left alone, because they
+        could belong to a write in progress.
     type: path
   lock_timeout:
     description: Seconds to wait for O(host_lock) when another run holds it, then fail naming the holder.
@@ -169,6 +172,13 @@ created:
   returned: always
   type: bool
   sample: false
+cleaned_up:
+  description:
+    - Temp copies of the file that a killed run left beside it and that were removed (only under O(host_lock)).
+  returned: always
+  type: list
+  elements: str
+  sample: [/opt/asterisk-ai-voice-agent/..env.k2j4x9q_.tmp]
 msg:
   description: One sentence about what was done.
   returned: always
@@ -193,7 +203,11 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.voiceagent.models.plugins.module_utils import host_lock
-from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import parse_mode, write_atomically
+from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import (
+    parse_mode,
+    remove_leftover_temps,
+    write_atomically,
+)
 from ansible_collections.voiceagent.models.plugins.module_utils.dotenv_edit import set_keys
 
 # Bytes that are not UTF-8 (an old latin-1 password) must survive the round trip.
@@ -278,6 +292,9 @@ def main():
             lock = host_lock.acquire(params["host_lock"], params["lock_timeout"], "env_file %s" % path)
         except host_lock.LockError as exc:
             module.fail_json(msg=str(exc), path=path)
+    # A run killed mid-write leaves a temp copy of the file, secrets included. Only the lock
+    # holder may remove it: without the lock it could be a live writer's file.
+    cleaned_up = remove_leftover_temps(target) if lock is not None else []
     try:
         text = read_text(target)
     except (IOError, OSError) as exc:
@@ -318,11 +335,12 @@ def main():
             owner_changed = module.set_group_if_different(target, params["group"], owner_changed)
 
     result = dict(
-        changed=changed or owner_changed,
+        changed=changed or owner_changed or bool(cleaned_up),
         path=path,
         changed_keys=changed_keys,
         added_keys=added_keys,
         created=created,
+        cleaned_up=cleaned_up,
         msg=summary(path, changed_keys, added_keys, created, owner_changed, module.check_mode),
     )
     if module._diff:

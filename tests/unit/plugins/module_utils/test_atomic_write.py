@@ -45,3 +45,27 @@ def test_modes_are_read_as_octal(given, expected):
 def test_a_bad_mode_names_the_value(bad):
     with pytest.raises(ValueError, match="mode must be"):
         atomic_write.parse_mode(bad)
+
+
+def test_leftover_temps_of_this_file_only_are_removed(tmp_path):
+    target = tmp_path / ".env"
+    target.write_text("A=1\n")
+    ours = [tmp_path / "..env.ab_12cd3.tmp", tmp_path / "..env.zz99zz99.tmp"]
+    for path in ours:
+        path.write_text("secret")
+    kept = [tmp_path / ".other.ab_12cd3.tmp", tmp_path / "..env.short.tmp", tmp_path / "..env.ab_12cd3.tmp.keep"]
+    for path in kept:
+        path.write_text("x")
+    (tmp_path / "..env.dir_0000.tmp").mkdir()
+    removed = atomic_write.remove_leftover_temps(str(target))
+    assert sorted(removed) == sorted(str(p) for p in ours)
+    assert all(p.exists() for p in kept) and target.read_text() == "A=1\n"
+    assert (tmp_path / "..env.dir_0000.tmp").is_dir()
+
+
+def test_a_real_mkstemp_name_matches_the_leftover_pattern(tmp_path):
+    import tempfile
+    target = tmp_path / ".env"
+    fd, name = tempfile.mkstemp(prefix=".%s." % target.name, suffix=".tmp", dir=str(tmp_path))
+    os.close(fd)
+    assert atomic_write.remove_leftover_temps(str(target)) == [name]

@@ -230,3 +230,28 @@ def test_non_utf8_bytes_survive_untouched(tmp_path, capsys):
     path.write_bytes(b"LEGACY_PASSWORD=caf\xe9\xff\r\nLOCAL_LLM_CONTEXT=512\r\n")
     run_module({"path": str(path), "values": {"LOCAL_LLM_CONTEXT": 2048}}, capsys)
     assert path.read_bytes() == b"LEGACY_PASSWORD=caf\xe9\xff\r\nLOCAL_LLM_CONTEXT=2048\r\n"
+
+
+def test_a_temp_copy_left_by_a_killed_run_is_removed_under_the_lock(agent_env, tmp_path, capsys):
+    # What write_atomically leaves when killed between mkstemp and the rename: a copy holding secrets.
+    leftover = agent_env.parent / ".{0}.k2j4x9q_.tmp".format(agent_env.name)
+    leftover.write_bytes(agent_env.read_bytes())
+    unrelated = agent_env.parent / ".other.env.k2j4x9q_.tmp"
+    unrelated.write_text("not ours")
+    lock = tmp_path / ".voiceagent.lock"
+    code, result, _out = run_module({"path": str(agent_env), "values": {}, "host_lock": str(lock)}, capsys)
+    assert code == 0
+    assert result["cleaned_up"] == [str(leftover)]
+    assert result["changed"] is True
+    assert not leftover.exists()
+    assert unrelated.exists()
+    code, result, _out = run_module({"path": str(agent_env), "values": {}, "host_lock": str(lock)}, capsys)
+    assert (result["cleaned_up"], result["changed"]) == ([], False)
+
+
+def test_without_the_lock_a_temp_copy_is_left_alone(agent_env, capsys):
+    # It could belong to a write in progress.
+    leftover = agent_env.parent / ".{0}.k2j4x9q_.tmp".format(agent_env.name)
+    leftover.write_text("in progress")
+    code, result, _out = run_module({"path": str(agent_env), "values": {}}, capsys)
+    assert code == 0 and result["cleaned_up"] == [] and leftover.exists()

@@ -55,6 +55,11 @@ def check_mirror(mirror):
     if parts.scheme not in MIRROR_SCHEMES or not mirror.lower().startswith(parts.scheme + "://"):
         raise PlanError("voiceagent_mirror_url %s must start with one of %s://; %s."
                         % (_shown(mirror), ", ".join(MIRROR_SCHEMES), valid))
+    if "@" in parts.netloc:
+        # The mirror URL is in every planned file's arguments, -vvv output and the fleet report.
+        raise PlanError("voiceagent_mirror_url %s names a user or password; credentials in the URL would show in "
+                        "task arguments, -vvv output and the fleet report. Give a mirror the hosts may read "
+                        "without them; %s." % (_shown(mirror), valid))
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
             raise PlanError("voiceagent_mirror_url %s must name an absolute path on the host, such as "

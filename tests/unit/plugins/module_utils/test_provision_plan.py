@@ -103,6 +103,7 @@ def test_every_planned_url_is_https_or_under_the_mirror(selection, mirror):
     ("https://m.example/x\n", "space or control character"),
     (" https://m.example/x", "space or control character"),
     ("https://m.example/\x00", "space or control character"),
+    ("https://user@m.example/x", "names a user or password"),
 ])
 def test_a_bad_mirror_is_refused_naming_it_and_what_is_valid(mirror, words):
     with pytest.raises(PlanError) as info:
@@ -111,9 +112,10 @@ def test_a_bad_mirror_is_refused_naming_it_and_what_is_valid(mirror, words):
     assert words in str(info.value)
 
 
-def test_a_mirror_password_is_not_repeated_in_the_error():
+@pytest.mark.parametrize("mirror", ["ftp://user:hunter2@m.example/x", "https://user:hunter2@m.example/x"])
+def test_a_mirror_password_is_not_repeated_in_the_error(mirror):
     with pytest.raises(PlanError) as info:
-        mirror_url("https://huggingface.co/a/b.gguf", "ftp://user:hunter2@m.example/x")
+        mirror_url("https://huggingface.co/a/b.gguf", mirror)
     assert "hunter2" not in str(info.value) and "***@m.example" in str(info.value)
 
 

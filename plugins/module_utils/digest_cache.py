@@ -4,10 +4,13 @@
 """Remember file digests beside the files, so a rerun does not re-hash gigabytes.
 
 One sidecar per directory, ``.voiceagent-digests.json``, maps a file name to
-``{"size": ..., "mtime_ns": ..., "sha256": ..., "md5": ...}`` (md5 only when it
-was computed). A cached digest counts only while the file's size and mtime_ns
-are still the ones recorded: any rewrite of the file changes at least one.
-Renaming keeps both, so a digest recorded right after ``os.replace`` stays valid.
+``{"size", "mtime_ns", "ctime_ns", "ino", "sha256", "md5"}`` (md5 only when it
+was computed). A cached digest counts only while the file's size, mtime, ctime
+and inode are still the ones recorded. The mtime alone is not enough: whoever
+owns a model file (the agent's user) can rewrite it and set the mtime back
+(``touch -d``), but no user can set the ctime, which any write, chmod or chown
+moves. So the digest is recorded after the final rename and chown, and a file
+touched in any way since is hashed again.
 
 A missing, unreadable or garbled sidecar is an empty cache, and a sidecar that
 cannot be written is skipped: the cache only ever saves time.
@@ -28,6 +31,14 @@ from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write imp
 SIDECAR = ".voiceagent-digests.json"
 CHUNK = 1024 * 1024
 _MAX_SIDECAR_BYTES = 4 * 1024 * 1024
+
+
+_STAMP_KEYS = ("size", "mtime_ns", "ctime_ns", "ino")
+
+
+def _stamp(st):
+    """What must not have changed since a digest was recorded (an entry without ctime is stale)."""
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "ino": st.st_ino}
 
 
 def sidecar_path(path):
@@ -81,7 +92,7 @@ def lookup(path, algorithm="sha256"):
     except OSError:
         return None
     entry = _load(sidecar_path(path)).get(os.path.basename(path))
-    if not entry or entry.get("size") != st.st_size or entry.get("mtime_ns") != st.st_mtime_ns:
+    if not entry or _stamp(st) != dict((key, entry.get(key)) for key in _STAMP_KEYS):
         return None
     digest = entry.get(algorithm)
     return digest if isinstance(digest, str) else None
@@ -98,7 +109,8 @@ def record(path, sha256, md5=None):
     data = _load(sidecar)
     # Forget files that are gone, so the sidecar does not grow forever.
     data = dict((name, entry) for name, entry in data.items() if os.path.exists(os.path.join(directory, name)))
-    entry = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256}
+    entry = _stamp(st)
+    entry["sha256"] = sha256
     if md5:
         entry["md5"] = md5
     data[os.path.basename(path)] = entry

@@ -642,6 +642,9 @@ def ensure_file(module, opts):
     part = mf.part_path(opts["dest"], opts["format"])
     if found:
         changed = fix_attributes(dest, opts["uid"], opts["gid"], opts["mode"], module.check_mode)
+        if changed and not module.check_mode:
+            # A chown or chmod moves the ctime the cached digest is tied to: record it again.
+            digest_cache.record(dest, found["sha256"], found.get("md5"))
         changed = drop_stale_part(part, module.check_mode) or changed
         return result(opts, "present", changed, "%s is present and verified (%s)." % (dest, pins_text(opts)),
                       sha256=found["sha256"], size=found["size"], bytes_done=found["size"],

@@ -3,6 +3,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 
 import pytest
 
@@ -114,3 +115,37 @@ def test_forget_drops_one_entry(model):
     dc.record(model, "a" * 64)
     assert dc.forget(model) is True
     assert dc.lookup(model) is None
+
+
+def test_a_rewrite_with_the_mtime_set_back_is_hashed_again(tmp_path):
+    # The agent's user owns the model and can restore the mtime (touch -d), but not the ctime.
+    path = tmp_path / "model.gguf"
+    path.write_bytes(b"A" * 4096)
+    digest = dc.file_sha256(str(path))
+    assert dc.record(str(path), digest)
+    before = os.stat(str(path))
+    time.sleep(0.01)
+    with open(str(path), "r+b") as handle:
+        handle.write(b"B" * 4096)
+    os.utime(str(path), ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(str(path))
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert dc.lookup(str(path)) is None
+
+
+def test_a_chmod_after_recording_makes_the_entry_stale(tmp_path):
+    path = tmp_path / "model.gguf"
+    path.write_bytes(b"A")
+    dc.record(str(path), dc.file_sha256(str(path)))
+    time.sleep(0.01)
+    os.chmod(str(path), 0o600)
+    assert dc.lookup(str(path)) is None
+
+
+def test_an_entry_written_before_ctime_was_recorded_is_stale(tmp_path):
+    path = tmp_path / "model.gguf"
+    path.write_bytes(b"A")
+    st = os.stat(str(path))
+    sidecar = tmp_path / dc.SIDECAR
+    sidecar.write_text(json.dumps({"model.gguf": {"size": 1, "mtime_ns": st.st_mtime_ns, "sha256": "0" * 64}}))
+    assert dc.lookup(str(path)) is None

@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import time
@@ -59,7 +60,16 @@ def fleet(*args):
     raise SystemExit("fleet.py %s failed:\n%s%s" % (args[0], proc.stdout[-2000:], proc.stderr[-2000:]))
 
 
+def forget_runs():
+    """No lock file or report from an earlier run: a cold run starts with no pinned digest."""
+    for name in ("lock.json", "lock.json.flock"):
+        if (STATE / name).exists():
+            (STATE / name).unlink()
+    shutil.rmtree(str(STATE / "reports"), ignore_errors=True)
+
+
 def measure(size, config, mirror):
+    forget_runs()
     fleet("up", "--hosts", str(size), "--state-dir", str(STATE), "--first-address", str(FIRST_ADDRESS),
           "--mirror-url", mirror["url"], "--registry", mirror["registry"], "--python", sys.executable)
     try:

@@ -203,6 +203,10 @@ def fan_out(hosts):
 
     state = fresh_dir(WORK / "fleet-mirror")
     registry = fleet_mirror.build(state)
+    for name in ("lock.json", "lock.json.flock"):  # no digest pinned by an earlier run
+        if (FLEET_STATE / name).exists():
+            (FLEET_STATE / name).unlink()
+    shutil.rmtree(str(FLEET_STATE / "reports"), ignore_errors=True)
     served = state / "mirror" / "mirror"
     files = sorted("/" + str(p.relative_to(served)) for p in served.rglob("*") if p.is_file())
     with MirrorServer(served) as server:

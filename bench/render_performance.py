@@ -135,12 +135,16 @@ def render_fleet_scaling(doc):
 def render_transfer(doc):
     one = doc["single_file"]
     parts = [table(["file", "curl MB/s", "role MB/s", "role / curl", "goal ≥ 0.8",
-                    "role minus `ansible -m ping`, / curl"],
+                    "wall: `ansible` / `curl`", "wall, less `ansible -m ping`"],
                    [["%.0f MiB GGUF, random data" % (one["file_bytes"] / 1048576.0), fmt(one["curl_mb_s"], 0),
                      fmt(one["role_mb_s"], 0), fmt(one["ratio"]), fmt(one["ratio"] is not None and one["ratio"] >= 0.8),
-                     fmt(one.get("ratio_without_ansible_startup"))]]),
-             "Wall seconds, median [min–max] of %d rounds: curl %s, role %s, `ansible localhost -m ping` %s."
-             % (len(one["rounds"]), _median_range(one["curl_s"]), _median_range(one["role_s"]),
+                     fmt(one.get("ratio_wall")), fmt(one.get("ratio_wall_without_ansible_startup"))]]),
+             "MB/s: curl's own `time_total`, and the module's `seconds` (first request to the verified, fsynced "
+             "file in place). Seconds, median [min–max] of %d rounds: curl transfer %s (then an fsync of its file "
+             "%s), module %s; whole commands: `curl` %s, `ansible localhost -m voiceagent.models.model_file` %s, "
+             "`ansible localhost -m ping` %s."
+             % (len(one["rounds"]), _median_range(one["curl_transfer_s"]), _median_range(one["curl_fsync_s"]),
+                _median_range(one["role_transfer_s"]), _median_range(one["curl_s"]), _median_range(one["role_s"]),
                 _median_range(one["ansible_ping_s"])),
              table(["hash (digest_cache.file_digests, file in page cache)", "MB/s median [min–max]"],
                    [[name, _median_range(summary, 0)] for name, summary in sorted(one["hash_mb_s"].items())])]

@@ -98,14 +98,15 @@ class ActionModule(ActionBase):
     def _on_host(self, module_args, interval, name, task_vars):
         """Call the module until the file is complete, printing progress between calls."""
         args = dict(module_args, max_seconds=interval)
-        changed, downloaded = False, 0
+        changed, downloaded, seconds = False, 0, 0.0
         while True:
             outcome = self._execute_module(module_name="voiceagent.models.model_file", module_args=args,
                                            task_vars=task_vars)
             changed = changed or bool(outcome.get("changed"))
             downloaded += int(outcome.get("bytes_downloaded") or 0)
+            seconds += float(outcome.get("seconds") or 0)
             if outcome.get("failed") or outcome.get("state") != "partial":
-                outcome.update(changed=changed, bytes_downloaded=downloaded)
+                outcome.update(changed=changed, bytes_downloaded=downloaded, seconds=round(seconds, 3))
                 return outcome
             self._progress(name, outcome.get("bytes_done") or 0, outcome.get("bytes_total"))
 

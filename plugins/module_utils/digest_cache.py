@@ -25,6 +25,8 @@ __metaclass__ = type
 import hashlib
 import json
 import os
+import queue
+import threading
 
 from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import write_atomically
 
@@ -45,7 +47,7 @@ def sidecar_path(path):
     return os.path.join(os.path.dirname(os.path.abspath(path)), SIDECAR)
 
 
-def _new_hash(name):
+def new_hash(name):
     if name == "md5":
         # FIPS builds refuse md5 unless it is declared as not used for security (Python >= 3.9).
         try:
@@ -57,7 +59,7 @@ def _new_hash(name):
 
 def file_digests(path, names=("sha256",), chunk=CHUNK):
     """Hash the file once for every algorithm in ``names``; returns {name: hexdigest}."""
-    hashes = dict((name, _new_hash(name)) for name in names)
+    hashes = dict((name, new_hash(name)) for name in names)
     with open(path, "rb") as fh:
         while True:
             data = fh.read(chunk)
@@ -66,6 +68,49 @@ def file_digests(path, names=("sha256",), chunk=CHUNK):
             for digest in hashes.values():
                 digest.update(data)
     return dict((name, digest.hexdigest()) for name, digest in hashes.items())
+
+
+class BackgroundDigests(object):
+    """Hash bytes in a second thread while the caller writes them, so a download is not followed by a re-read.
+
+    hashlib releases the GIL on large buffers, so on two cores the hashing runs
+    beside the socket reads and file writes instead of after them. ``update``
+    blocks once ``depth`` chunks wait, which bounds the memory held.
+    Always end with ``hexdigests()`` or ``abandon()``: each stops the thread.
+    """
+
+    def __init__(self, names=("sha256",), depth=16):
+        self._hashes = dict((name, new_hash(name)) for name in names)
+        self._queue = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._run, name="voiceagent-digests")
+        self._thread.daemon = True
+        self._thread.start()
+        self.bytes = 0
+
+    def _run(self):
+        while True:
+            data = self._queue.get()
+            if data is None:
+                return
+            for digest in self._hashes.values():
+                digest.update(data)
+
+    def update(self, data):
+        self.bytes += len(data)
+        self._queue.put(data)
+
+    def _stop(self):
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def hexdigests(self):
+        """{name: hexdigest} of every byte given to ``update``."""
+        self._stop()
+        return dict((name, digest.hexdigest()) for name, digest in self._hashes.items())
+
+    def abandon(self):
+        self._stop()
 
 
 def file_sha256(path, chunk=CHUNK):

@@ -40,6 +40,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.voiceagent.models.plugins.module_utils.digest_cache import BackgroundDigests
+
 CHUNK = 1024 * 1024
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)\s*\Z", re.IGNORECASE)
 # Headers that must not follow a redirect to another host (the CDN needs no credentials).
@@ -110,11 +112,16 @@ def _content_length(headers):
 
 
 def download(url, part_path, expected_size=None, timeout=30, max_seconds=None, validate_certs=True,
-             headers=None, opener=None, clock=None, chunk=CHUNK):
+             headers=None, opener=None, clock=None, chunk=CHUNK, digests=None):
     """Fetch ``url`` into ``part_path``, continuing from what the part file already holds.
 
     Returns ``{bytes_before, bytes_now, complete, total, status, restarted}``; ``complete`` is
     False only when ``max_seconds`` ran out first. Raises ``DownloadError`` otherwise.
+
+    ``digests`` (names such as ``("sha256",)``): when the body is written from byte 0 and
+    arrives whole in this call, the result also holds ``digests``, hashed in a second thread
+    while the bytes were written, so the caller need not read the file again. A resumed part
+    file gets no ``digests`` (its first bytes were never seen here): hash the file instead.
     """
     clock = clock or time.monotonic
     deadline = clock() + max_seconds if max_seconds else None
@@ -136,7 +143,7 @@ def download(url, part_path, expected_size=None, timeout=30, max_seconds=None, v
                 return _result(before, offset, True, total, status)
         elif not restart:
             return _stream(response, url, part_path, before, offset, total, expected_size, deadline, clock,
-                           chunk, status, restarted)
+                           chunk, status, restarted, digests if offset == 0 else None)
         else:
             response.close()
         offset = _truncate(part_path)
@@ -205,8 +212,26 @@ def _reason(exc):
 
 
 def _stream(response, url, part_path, before, offset, total, expected_size, deadline, clock, chunk, status,
-            restarted):
+            restarted, digests=None):
     """Append the body to the part file until EOF, a break, or the deadline."""
+    hasher = BackgroundDigests(digests) if digests else None
+    try:
+        got = _stream_into(response, url, part_path, before, offset, total, expected_size, deadline, clock, chunk,
+                           status, restarted, hasher)
+    except BaseException:
+        if hasher is not None:
+            hasher.abandon()
+        raise
+    if hasher is not None:
+        if got["complete"] and hasher.bytes == got["bytes_now"]:
+            got["digests"] = hasher.hexdigests()
+        else:
+            hasher.abandon()
+    return got
+
+
+def _stream_into(response, url, part_path, before, offset, total, expected_size, deadline, clock, chunk, status,
+                 restarted, hasher):
     body_length = None if total is None else total - offset
     if body_length is None:
         body_length = _content_length(response.headers)
@@ -226,6 +251,8 @@ def _stream(response, url, part_path, before, offset, total, expected_size, dead
                 if data:
                     out.write(data)
                     now += len(data)
+                    if hasher is not None:
+                        hasher.update(data)
                 if expected_size is not None and now > expected_size:
                     raise DownloadError("%s sent more than the expected %d bytes; the download was discarded."
                                         % (redact_url(url), expected_size), discard=True, bytes_now=now,

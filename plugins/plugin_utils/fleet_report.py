@@ -45,6 +45,8 @@ def _host_row(host, row, min_rank):
         "files_changed": sum(1 for f in files if f.get("changed")),
         "files_unchanged": sum(1 for f in files if not f.get("changed")),
         "bytes_moved": sum(int(f.get("bytes_downloaded") or 0) for f in files),
+        # Host-side seconds of the files that moved (model_file's seconds): bytes_moved over it is the rate.
+        "download_seconds": round(sum(float(f.get("seconds") or 0) for f in files), 3),
         "bytes_to_download": row.get("bytes_to_download"),
         "digests": dict((_file_name(f), f.get("digest_source")) for f in files if f.get("digest_source")),
         "error": row.get("error"),

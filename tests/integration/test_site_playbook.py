@@ -274,10 +274,12 @@ def test_a_long_transfer_prints_progress_on_the_controller(tmp_path, mirror):
     fleet = Fleet(tmp_path, mirror)
     mirror.throttle[TINYLLAMA] = 20000
     try:
-        proc, _unused = fleet.run("-e", "voiceagent_progress_interval=1")
+        proc, report = fleet.run("-e", "voiceagent_progress_interval=1")
     finally:
         del mirror.throttle[TINYLLAMA]
     assert proc.returncode == 0, proc.stdout[-3000:]
     progress = [line for line in proc.stdout.splitlines()
                 if line.startswith("h1: tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf ") and "%)" in line]
     assert len(progress) >= 2
+    # The action adds up the seconds of its slices: about one second per progress line, and more.
+    assert host_row(report)["download_seconds"] >= len(progress) * 0.9, host_row(report)

@@ -63,11 +63,12 @@ def test_transfer_marks_goals():
     summary = {"median": 1.5, "min": 1.4, "max": 1.6, "mean": 1.5, "cv": 0.01, "n": 3}
     doc = {"command": "bench/transfer.py", "machine": MACHINE, "date": "d", "single_file": {
         "file_bytes": 1 << 30, "rounds": [{}, {}, {}], "curl_s": summary, "role_s": summary,
+        "curl_transfer_s": summary, "curl_fsync_s": summary, "role_transfer_s": summary,
         "ansible_ping_s": summary, "curl_mb_s": 700.0, "role_mb_s": 300.0, "ratio": 0.43,
-        "ratio_without_ansible_startup": 0.61, "hash_mb_s": {"sha256": summary}},
+        "ratio_wall": 0.3, "ratio_wall_without_ansible_startup": 0.61, "hash_mb_s": {"sha256": summary}},
         "via_controller": {"hosts": 10, "forks": 10, "site_yml_s": 120.0, "files_installed_on_hosts": 40,
                            "unique_files_fetched": 10, "get_requests": 10, "max_gets_per_file": 1,
                            "report_bytes_per_host": 812}}
     body = rp.render_block("transfer", doc)
-    assert "| 1024 MiB GGUF, random data | 700 | 300 | 0.43 | no | 0.61 |" in body
+    assert "| 1024 MiB GGUF, random data | 700 | 300 | 0.43 | no | 0.30 | 0.61 |" in body
     assert "| 10 (10) | 120.0 | 40 | 10 | 10 | 1 | 1 (met) | 812 |" in body

@@ -238,3 +238,44 @@ def test_a_url_without_scheme_is_an_error_not_a_crash(part):
     with pytest.raises(dl.DownloadError) as info:
         dl.download("huggingface.co/x/m.gguf", part)
     assert "is not a URL that can be downloaded" in str(info.value)
+
+
+# ---------------------------------------------------------------- digests hashed while the body is written
+
+def _threads():
+    import threading
+    return sorted(t.name for t in threading.enumerate() if t.name == "voiceagent-digests")
+
+
+def test_a_fresh_download_returns_the_digests_of_what_was_written(mirror, part):
+    import hashlib
+    got = dl.download(mirror.url + PATH, part, digests=("sha256", "md5"))
+    assert got["digests"] == {"sha256": hashlib.sha256(DATA).hexdigest(), "md5": hashlib.md5(DATA).hexdigest()}
+    assert _threads() == []
+
+
+def test_a_resumed_download_returns_no_digests(mirror, part):
+    # Its first bytes were written by an earlier call, never seen by this one.
+    with open(part, "wb") as fh:
+        fh.write(DATA[:1000])
+    got = dl.download(mirror.url + PATH, part, expected_size=len(DATA), digests=("sha256",))
+    assert got["complete"] and "digests" not in got
+
+
+def test_a_restart_from_byte_0_is_hashed_again(mirror, part):
+    import hashlib
+    with open(part, "wb") as fh:
+        fh.write(b"junk that is not the start of the file")
+    mirror.ignore_range[PATH] = True
+    got = dl.download(mirror.url + PATH, part, digests=("sha256",))
+    assert got["restarted"] and got["digests"]["sha256"] == hashlib.sha256(DATA).hexdigest()
+
+
+def test_an_unfinished_or_broken_download_returns_no_digests_and_stops_the_thread(mirror, part):
+    got = dl.download(mirror.url + PATH, part, max_seconds=1, clock=StepClock(), chunk=4096, digests=("sha256",))
+    assert not got["complete"] and "digests" not in got
+    os.unlink(part)
+    mirror.drop_after[PATH] = 100000
+    with pytest.raises(dl.DownloadError):
+        dl.download(mirror.url + PATH, part, expected_size=len(DATA), digests=("sha256",))
+    assert _threads() == []

@@ -169,6 +169,25 @@ def test_a_rerun_answers_from_the_digest_cache(mirror, models, capsys, monkeypat
     assert run(args, capsys)["state"] == "present"
 
 
+def test_a_fresh_download_is_verified_without_reading_the_file_again(mirror, models, capsys, monkeypatch):
+    # The digests are hashed while the bytes are written (http_download's digests=...).
+    def no_hashing(*a, **k):
+        raise AssertionError("read the part file again to hash it")
+    monkeypatch.setattr(digest_cache, "file_digests", no_hashing)
+    result = run(gguf_args(mirror, models), capsys)
+    assert result["state"] == "downloaded" and result["sha256"] == sha256(mirror.files["llm/tiny.gguf"])
+
+
+def test_a_resumed_download_is_hashed_from_the_file(mirror, models, capsys, monkeypatch):
+    data = mirror.files["llm/tiny.gguf"]
+    (models / ".tiny.gguf.part").write_bytes(data[:100])
+    calls = []
+    real = digest_cache.file_digests
+    monkeypatch.setattr(digest_cache, "file_digests", lambda *a, **k: calls.append(a) or real(*a, **k))
+    result = run(gguf_args(mirror, models), capsys)
+    assert result["state"] == "downloaded" and result["resumed_from"] == 100 and len(calls) == 1
+
+
 def test_a_digest_mismatch_removes_the_part_and_keeps_the_old_file(mirror, models, capsys):
     (models / "tiny.gguf").write_bytes(b"the previous, working model")
     wrong = "0" * 64

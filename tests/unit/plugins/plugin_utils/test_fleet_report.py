@@ -11,7 +11,8 @@ from ansible_collections.voiceagent.models.plugins.plugin_utils.fleet_report imp
 REGISTRY = load_registry(default_registry_path())
 OK_ROW = {"status": "ok", "tier": "MEDIUM_CPU", "rank": 20, "source": "auto", "reason": "fits | well",
           "warnings": ["nvidia-smi did not answer within 10 s"], "predicted_llm_sec": 4.2, "bytes_to_download": 0,
-          "files": [{"changed": True, "bytes_downloaded": 1000000, "digest_source": "registry", "name": "a.gguf"},
+          "files": [{"changed": True, "bytes_downloaded": 1000000, "seconds": 2.5, "digest_source": "registry",
+                     "name": "a.gguf"},
                     {"changed": False, "bytes_downloaded": 0, "digest_source": "lock",
                      "item": {"name": "voice.onnx"}}]}
 
@@ -22,6 +23,7 @@ def test_rows_are_counted_and_missing_hosts_are_marked():
     hosts = dict((h["host"], h) for h in report["hosts"])
     assert hosts["a"]["files_changed"] == 1 and hosts["a"]["files_unchanged"] == 1
     assert hosts["a"]["bytes_moved"] == 1000000
+    assert hosts["a"]["download_seconds"] == 2.5
     assert hosts["a"]["digests"] == {"a.gguf": "registry", "voice.onnx": "lock"}
     assert hosts["b"]["status"] == "unreachable"
     assert hosts["c"]["status"] == "no result" and "stopped before it reported" in hosts["c"]["error"]

@@ -160,7 +160,42 @@ def render_transfer(doc):
     return parts
 
 
+def render_predict(doc):
+    """bench/predict's result: measured tokens/s against the collection's prediction, per model."""
+    rows = []
+    for model in doc["models"]:
+        median, predicted = model["median"], model["predicted"]
+        cells = ["%s / %s (%s)" % (fmt(median[key], 1), fmt(predicted[key], 1), signed_pct(
+            None if predicted["error_pct"][key] is None else predicted["error_pct"][key] / 100.0))
+            for key in ("tg128", "pp16", "pp256")]
+        rows.append([model["name"], model["quant"], "{:,}".format(model["file_bytes"]),
+                     fmt(median.get("bandwidth_gbps"), 1), fmt(median.get("score"))] + cells)
+    goal = doc.get("goal_pct", {})
+    fitted = doc.get("fit", {})
+    return [table(["model", "quant", "file bytes", "copy GB/s", "score", "tg128 measured / predicted",
+                   "pp16 measured / predicted", "pp256 measured / predicted"], rows),
+            "Tokens/s, medians of %d passes at %d threads; predicted with the constants shipped in "
+            "`llm_prediction.py` from the bandwidth and score measured in the same passes. Goal: generation "
+            "within ±%s %%, prompts within ±%s %%: %s. Constants this run alone would fit: eta %s; prompt k %s."
+            % (doc["method"]["runs"], doc["method"]["threads"], fmt(goal.get("tg128"), 0), fmt(goal.get("pp16"), 0),
+               "met" if doc.get("within_goal") else "NOT met",
+               ", ".join("%s %s" % (q, fmt(v, 3)) for q, v in sorted(fitted.get("eta", {}).items())),
+               ", ".join("%s %s" % (q, fmt(v)) for q, v in sorted(fitted.get("prompt_k", {}).items())))]
+
+
+def predict_provenance(doc):
+    machine = doc.get("machine", {})
+    method = doc.get("method", {})
+    command = "make bench-predict" + (" BENCH_PREDICT_ARGS=--realtime" if method.get("realtime_windows") else "")
+    return ("Command: `%s`. Machine: %s cores, %s, Python %s, llama-cpp-python %s. Date: %s. Load average "
+            "(1 min) at start: %s." % (command, machine.get("usable_cores"), machine.get("cpu_model"),
+                                       machine.get("python"), machine.get("llama_cpp_python"), machine.get("date"),
+                                       fmt(method.get("load_before"))))
+
+
 def renderer_for(name):
+    if name.startswith("predict"):
+        return render_predict
     if name.startswith("fleet_scaling"):
         return render_fleet_scaling
     if name.startswith("benchmark_stability"):
@@ -173,7 +208,8 @@ def render_block(name, doc):
     renderer = renderer_for(name)
     if renderer is None:
         raise ValueError("no renderer for the block %r" % name)
-    return "\n\n".join(renderer(doc) + [provenance(doc if isinstance(doc, dict) else {})]) + "\n"
+    where = predict_provenance if name.startswith("predict") else provenance
+    return "\n\n".join(renderer(doc) + [where(doc if isinstance(doc, dict) else {})]) + "\n"
 
 
 def replace_blocks(text, load):

@@ -72,3 +72,20 @@ def test_transfer_marks_goals():
     body = rp.render_block("transfer", doc)
     assert "| 1024 MiB GGUF, random data | 700 | 300 | 0.43 | no | 0.30 | 0.61 |" in body
     assert "| 10 (10) | 120.0 | 40 | 10 | 10 | 1 | 1 (met) | 812 |" in body
+
+
+def test_predict_shows_measured_against_predicted_and_the_command():
+    model = {"name": "tinyllama-q4_k_m", "quant": "Q4_K_M", "file_bytes": 667879712,
+             "median": {"tg128": 57.2, "pp16": 157.0, "pp256": 207.2, "bandwidth_gbps": 55.87, "score": 4.49},
+             "predicted": {"tg128": 44.8, "pp16": 179.2, "pp256": 179.2,
+                           "error_pct": {"tg128": -21.6, "pp16": 14.1, "pp256": -13.5}}}
+    doc = {"machine": {"usable_cores": 2, "cpu_model": "AMD EPYC", "python": "3.11.7", "llama_cpp_python": "0.3.36",
+                       "date": "2026-11-25T03:04:05Z"},
+           "method": {"runs": 5, "threads": 2, "realtime_windows": True, "load_before": 0.78},
+           "models": [model], "fit": {"eta": {"Q4_K_M": 0.701}, "prompt_k": {"Q4_K_M": 23.69}},
+           "goal_pct": {"tg128": 25.0, "pp16": 35.0, "pp256": 35.0}, "within_goal": False}
+    body = rp.render_block("predict", doc)
+    assert ("| tinyllama-q4_k_m | Q4_K_M | 667,879,712 | 55.9 | 4.49 | 57.2 / 44.8 (-21.6 %) | 157.0 / 179.2 (+14.1 %)"
+            " | 207.2 / 179.2 (-13.5 %) |") in body
+    assert "NOT met" in body and "eta Q4_K_M 0.701" in body
+    assert "`make bench-predict BENCH_PREDICT_ARGS=--realtime`" in body and "2026-11-25T03:04:05Z" in body

@@ -172,7 +172,11 @@ def single_file(args):
     with MirrorServer(source_dir) as server:
         url = server.url + "/llm/bench-1gib.gguf"
         for _round in range(args.runs):
+            # Each download starts with no dirty pages left by the one before (or by writing the test
+            # file): otherwise the kernel's writeback of curl's unsynced gigabyte lands on the role's turn.
+            os.sync()
             curl_s, curl_transfer_s, curl_fsync_s = curl_once(url, WORK / "curl")
+            os.sync()
             role_s, role_transfer_s = role_once(url, WORK / "role", sha256, size)
             ping_s = ping_once()
             rows.append({"curl_s": round(curl_s, 3), "curl_transfer_s": round(curl_transfer_s, 3),

@@ -43,6 +43,10 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.voiceagent.models.plugins.module_utils.digest_cache import BackgroundDigests
 
 CHUNK = 1024 * 1024
+# How much of a download is written before it is handed to the disk (see _start_writeback). With
+# 1 MiB reads, 16 MiB was quicker than 64 MiB for a 1 GiB file on the reference VM
+# (bench/writeback_window.py, bench/results/writeback_window.json).
+WRITEBACK_BYTES = 16 * 1024 * 1024
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)\s*\Z", re.IGNORECASE)
 # Headers that must not follow a redirect to another host (the CDN needs no credentials).
 _UNREDIRECTED = ["Authorization", "Cookie"]
@@ -87,6 +91,22 @@ def _truncate(path):
     with open(path, "wb"):
         pass
     return 0
+
+
+def _start_writeback(fd, offset, length):
+    """Start writing a written stretch of the part file to disk, and let it leave the page cache.
+
+    On Linux, POSIX_FADV_DONTNEED starts writeback of dirty pages without waiting, then drops the
+    clean ones. So the fsync before the rename finds little left to write, and a multi-GB download
+    does not push the running agent's model out of the page cache. Where it is missing, nothing happens.
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is None:
+        return
+    try:
+        advise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+    except OSError:
+        pass
 
 
 def _result(before, now, complete, total, status=None, restarted=False):
@@ -239,6 +259,7 @@ def _stream_into(response, url, part_path, before, offset, total, expected_size,
     # read1 returns what has arrived (up to chunk) instead of waiting for a full chunk, so a
     # slow link still gets back to the deadline check in time.
     read = getattr(response, "read1", None) or response.read
+    flushed = offset
     try:
         with open(part_path, "ab") as out:
             while True:
@@ -253,6 +274,10 @@ def _stream_into(response, url, part_path, before, offset, total, expected_size,
                     now += len(data)
                     if hasher is not None:
                         hasher.update(data)
+                    if now - flushed >= WRITEBACK_BYTES:
+                        out.flush()
+                        _start_writeback(out.fileno(), flushed, now - flushed)
+                        flushed = now
                 if expected_size is not None and now > expected_size:
                     raise DownloadError("%s sent more than the expected %d bytes; the download was discarded."
                                         % (redact_url(url), expected_size), discard=True, bytes_now=now,

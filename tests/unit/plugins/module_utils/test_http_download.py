@@ -279,3 +279,24 @@ def test_an_unfinished_or_broken_download_returns_no_digests_and_stops_the_threa
     with pytest.raises(dl.DownloadError):
         dl.download(mirror.url + PATH, part, expected_size=len(DATA), digests=("sha256",))
     assert _threads() == []
+
+
+def test_written_stretches_are_handed_to_the_disk_as_the_download_goes(mirror, part, monkeypatch):
+    calls = []
+    monkeypatch.setattr(dl, "WRITEBACK_BYTES", 64 * 1024)
+    monkeypatch.setattr(dl.os, "posix_fadvise", lambda fd, offset, length, advice: calls.append((offset, length, advice)),
+                        raising=False)
+    got = dl.download(mirror.url + PATH, part, chunk=16 * 1024)
+    assert got["complete"] and open(part, "rb").read() == DATA
+    assert calls and all(advice == dl.os.POSIX_FADV_DONTNEED for _o, _l, advice in calls)
+    # Contiguous stretches from byte 0, each at least WRITEBACK_BYTES long, none past what was written.
+    assert calls[0][0] == 0
+    assert all(a[0] + a[1] == b[0] for a, b in zip(calls, calls[1:]))
+    assert all(length >= 64 * 1024 for _o, length, _a in calls) and calls[-1][0] + calls[-1][1] <= len(DATA)
+
+
+def test_a_platform_without_fadvise_still_downloads(mirror, part, monkeypatch):
+    monkeypatch.setattr(dl, "WRITEBACK_BYTES", 64 * 1024)
+    monkeypatch.delattr(dl.os, "posix_fadvise", raising=False)
+    assert dl.download(mirror.url + PATH, part, chunk=16 * 1024)["complete"]
+    assert open(part, "rb").read() == DATA

@@ -112,7 +112,7 @@ bench: setup
 	$(BIN)/python bench/facts_cost.py --runs 10
 	$(BIN)/python bench/decision_throughput.py --count 10000 --seed 7
 	$(BIN)/python bench/fleet_scaling.py --sizes $(FLEET_SIZES)
-	$(BIN)/python bench/transfer.py --size-mib 1024 --runs 3 --hosts 10
+	$(BIN)/python bench/transfer.py --size-mib 1024 --runs 5 --hosts 10
 	$(BIN)/python bench/render_performance.py
 
 # Issue #5 part 2 alone: hardware_facts cold and warm against ansible.builtin.setup, 10 runs each.

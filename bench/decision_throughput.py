@@ -10,7 +10,9 @@ import random
 import sys
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from benchlib import ROOT, write_result  # noqa: E402
+
 sys.path.insert(0, str(ROOT / ".collections"))
 
 from ansible_collections.voiceagent.models.plugins.module_utils.registry import default_registry_path  # noqa: E402
@@ -58,7 +60,6 @@ def main():
         except SelectionError as exc:
             again.append(type(exc).__name__)
     report = {
-        "command": "bench/decision_throughput.py --count %d --seed %d" % (args.count, args.seed),
         "decisions": args.count,
         "seconds": round(elapsed, 3),
         "decisions_per_second": round(args.count / elapsed),
@@ -66,9 +67,9 @@ def main():
         "outcomes": dict((name, outcomes.count(name)) for name in sorted(set(outcomes))),
         "documented_errors": errors,
     }
-    (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
-    (ROOT / "bench" / "results" / "decision_throughput.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    path = write_result("decision_throughput", report,
+                        "bench/decision_throughput.py --count %d --seed %d" % (args.count, args.seed))
+    print(path.read_text())
 
 
 if __name__ == "__main__":

@@ -265,7 +265,7 @@ seconds:
     - Wall-clock seconds this call spent bringing the file in place, from the first request to the verified
       file under O(dest) (the download, hashing, format check, fsync and rename; for a Vosk zip also the
       unpacking), or until the slice of O(max_seconds) ended. V(0) when nothing was fetched. Through the
-      action's progress slices, the sum over the slices. With O(bytes_downloaded) it gives the host's download rate
+      action's progress slices, the sum over the slices. With RV(bytes_downloaded) it gives the host's download rate
       without Ansible's own per-task cost.
   returned: always
   type: float

@@ -8,7 +8,6 @@ writes what ansible.posix.json would print), and the fleet report (JSON and Mark
 """
 import io
 import json
-import os
 import pathlib
 import re
 import sys

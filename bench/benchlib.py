@@ -8,6 +8,9 @@ import os
 import pathlib
 import platform
 import statistics
+import subprocess
+import sys
+import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -95,3 +98,28 @@ def write_result(name, payload, command):
     tmp.write_text(json.dumps(document, indent=2) + "\n")
     os.replace(str(tmp), str(path))
     return path
+
+
+def timed(cmd, env=None):
+    """Run ``cmd`` from the repository root; (wall seconds, stdout). A failure ends the benchmark."""
+    started = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), check=False)
+    wall = time.monotonic() - started
+    if proc.returncode:
+        raise SystemExit("%s failed (%d):\n%s%s" % (" ".join(cmd), proc.returncode, proc.stdout[-3000:],
+                                                    proc.stderr[-3000:]))
+    return wall, proc.stdout
+
+
+def fleet(*args):
+    """tests/fleet/fleet.py ARGS; `down` is tried three times (on a loaded machine a dying sshd can
+    still accept connections when fleet.py stops waiting for it)."""
+    attempts = 3 if args[0] == "down" else 1
+    for attempt in range(attempts):
+        proc = subprocess.run([sys.executable, str(ROOT / "tests" / "fleet" / "fleet.py")] + list(args),
+                              capture_output=True, text=True, check=False)
+        if not proc.returncode:
+            return
+        if attempt + 1 < attempts:
+            time.sleep(2)
+    raise SystemExit("fleet.py %s failed:\n%s%s" % (args[0], proc.stdout[-2000:], proc.stderr[-2000:]))

@@ -19,13 +19,11 @@ import json
 import multiprocessing
 import os
 import pathlib
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from benchlib import ROOT, shift, spread, write_result  # noqa: E402
+from benchlib import ROOT, shift, spread, timed, write_result  # noqa: E402
 
 BIN = pathlib.Path(sys.executable).parent
 GOALS = {"cold_s_max": 2.0, "warm_vs_setup_min_max": 1.2, "cv_max": 0.05}
@@ -46,13 +44,8 @@ def ansible(module, args, python):
            "-m", module]
     if args:
         cmd += ["-a", args]
-    started = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), check=False)
-    wall = time.monotonic() - started
-    if proc.returncode:
-        raise SystemExit("%s failed (%d):\n%s%s" % (" ".join(cmd), proc.returncode, proc.stdout[-2000:],
-                                                    proc.stderr[-2000:]))
-    return wall, json.loads(proc.stdout.split("=>", 1)[1])
+    wall, out = timed(cmd, env)
+    return wall, json.loads(out.split("=>", 1)[1])
 
 
 def benchmark_of(result):

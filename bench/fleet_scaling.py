@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from benchlib import ROOT, write_result  # noqa: E402
+from benchlib import ROOT, fleet, write_result  # noqa: E402
 
 FULL_GRID = "1,5,10,20"
 BIN = pathlib.Path(sys.executable).parent
@@ -44,20 +44,6 @@ def run(cmd, env):
     started = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), check=False)
     return time.monotonic() - started, proc
-
-
-def fleet(*args):
-    """tests/fleet/fleet.py ARGS; `down` is tried three times (on a loaded machine a dying sshd can
-    still accept connections when fleet.py stops waiting for it)."""
-    attempts = 3 if args[0] == "down" else 1
-    for attempt in range(attempts):
-        proc = subprocess.run([sys.executable, str(ROOT / "tests" / "fleet" / "fleet.py")] + list(args),
-                              capture_output=True, text=True, check=False)
-        if not proc.returncode:
-            return
-        if attempt + 1 < attempts:
-            time.sleep(2)
-    raise SystemExit("fleet.py %s failed:\n%s%s" % (args[0], proc.stdout[-2000:], proc.stderr[-2000:]))
 
 
 def forget_runs():

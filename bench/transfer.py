@@ -26,13 +26,12 @@ import os
 import pathlib
 import shutil
 import struct
-import subprocess
 import sys
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from benchlib import ROOT, spread, write_result  # noqa: E402
+from benchlib import ROOT, fleet, spread, timed, write_result  # noqa: E402
 
 sys.path.insert(0, str(ROOT / ".collections"))
 sys.path.insert(0, str(ROOT / "tests" / "support"))
@@ -108,16 +107,6 @@ def ansible_env(**extra):
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal")
     env.update(extra)
     return env
-
-
-def timed(cmd, env=None):
-    started = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), check=False)
-    wall = time.monotonic() - started
-    if proc.returncode:
-        raise SystemExit("%s failed (%d):\n%s%s" % (" ".join(cmd), proc.returncode, proc.stdout[-3000:],
-                                                    proc.stderr[-3000:]))
-    return wall, proc.stdout
 
 
 def curl_once(url, out_dir):
@@ -208,20 +197,6 @@ def single_file(args):
         "ratio_wall_without_ansible_startup": throughput_ratio(role["median"] - ping["median"], curl["median"]),
         "hash_mb_s": hash_rates(path, size, args.runs),
     }
-
-
-def fleet(*args):
-    """tests/fleet/fleet.py ARGS; `down` is tried three times (on a loaded machine a dying sshd can
-    still accept connections when fleet.py stops waiting for it)."""
-    attempts = 3 if args[0] == "down" else 1
-    for attempt in range(attempts):
-        proc = subprocess.run([sys.executable, str(ROOT / "tests" / "fleet" / "fleet.py")] + list(args),
-                              capture_output=True, text=True, check=False)
-        if not proc.returncode:
-            return
-        if attempt + 1 < attempts:
-            time.sleep(2)
-    raise SystemExit("fleet.py %s failed:\n%s%s" % (args[0], proc.stdout[-2000:], proc.stderr[-2000:]))
 
 
 def fan_out(hosts):

@@ -28,6 +28,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.voiceagent.models.plugins.module_utils.digest_cache import file_digests
 from ansible_collections.voiceagent.models.plugins.module_utils.http_download import DownloadError, download
+from ansible_collections.voiceagent.models.plugins.module_utils.model_formats import controller_part_path
 from ansible_collections.voiceagent.models.plugins.plugin_utils.digest_lock import (
     DigestConflictError,
     pin,
@@ -119,7 +120,7 @@ class ActionModule(ActionBase):
         blob, sha256 = self._controller_blob(module_args, opts, upstream, name)
         module_args = dict(module_args, sha256=module_args.get("sha256") or sha256)
         dest = module_args["dest"].rstrip("/")
-        remote = os.path.join(os.path.dirname(dest), ".%s.controller-part" % os.path.basename(dest))
+        remote = controller_part_path(dest)
         self._progress(name, 0, os.path.getsize(blob), " pushed from the controller")
         self._transfer_file(blob, remote)
         self._fixup_perms2([remote])

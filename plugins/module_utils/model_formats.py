@@ -61,6 +61,12 @@ def part_path(dest, fmt):
     return os.path.join(parent, (".%s.zip.part" if fmt == "vosk-zip" else ".%s.part") % name)
 
 
+def controller_part_path(dest):
+    """Where the action pushes a file from the controller cache before the module takes it: beside ``dest``."""
+    parent, name = os.path.split(dest.rstrip("/"))
+    return os.path.join(parent, ".%s.controller-part" % name)
+
+
 def read_marker(directory):
     """The marker an unpacked Vosk model carries ({sha256, md5, size, ...}), or None."""
     try:

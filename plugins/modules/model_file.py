@@ -298,6 +298,8 @@ cleaned_up:
   description:
     - Leftovers of a killed run that were removed, or a Vosk folder moved aside that was put back (its path is
       O(dest)), before anything else happened.
+    - This includes a C(.<name>.controller-part) file pushed from the controller for a run that never took it,
+      once nothing has written to it for an hour (a younger one may be another run's push in progress).
   returned: always
   type: list
   elements: str
@@ -333,6 +335,8 @@ FILE_CHECKS = {
     "piper-config": mf.check_piper_config,
 }
 ZIP_MAX_RATIO = 20
+# A file pushed from the controller that nobody wrote to for this long belongs to a run that died.
+STALE_PUSH_SECONDS = 3600
 _HEX = {"sha256": re.compile(r"[0-9a-f]{64}\Z"), "md5": re.compile(r"[0-9a-f]{32}\Z")}
 
 
@@ -456,6 +460,26 @@ def drop_stale_part(part, check_mode):
     if not check_mode:
         remove(part)
     return True
+
+
+def drop_stale_push(opts, check_mode, now=None):
+    """Remove a file the action pushed beside dest for an earlier run that never took it (killed mid-push).
+
+    A push still being written is younger than STALE_PUSH_SECONDS, so another run's transfer is left
+    alone (the push happens outside the host lock). The push this call was given as O(src) is kept
+    for the caller. Returns the paths removed (none in check mode).
+    """
+    pushed = mf.controller_part_path(opts["dest"])
+    if check_mode or (opts["src"] and os.path.abspath(opts["src"]) == pushed):
+        return []
+    try:
+        age = (now if now is not None else time.time()) - os.lstat(pushed).st_mtime
+    except OSError:
+        return []
+    if age < STALE_PUSH_SECONDS:
+        return []
+    remove(pushed)
+    return [pushed]
 
 
 def fsync_file(path):
@@ -665,6 +689,7 @@ def transfer(opts, part):
 
 def ensure_file(module, opts):
     dest = opts["dest"]
+    cleaned = drop_stale_push(opts, module.check_mode)
     found, reason = present_file(opts, module.check_mode)
     part = mf.part_path(opts["dest"], opts["format"])
     if found:
@@ -672,10 +697,10 @@ def ensure_file(module, opts):
         if changed and not module.check_mode:
             # A chown or chmod moves the ctime the cached digest is tied to: record it again.
             digest_cache.record(dest, found["sha256"], found.get("md5"))
-        changed = drop_stale_part(part, module.check_mode) or changed
+        changed = drop_stale_part(part, module.check_mode) or changed or bool(cleaned)
         return result(opts, "present", changed, "%s is present and verified (%s)." % (dest, pins_text(opts)),
                       sha256=found["sha256"], size=found["size"], bytes_done=found["size"],
-                      bytes_total=found["size"])
+                      bytes_total=found["size"], cleaned_up=cleaned)
     if module.check_mode or opts["present_only"]:
         return would_download(opts, part, reason, changed=module.check_mode)
     require_parent(dest)
@@ -699,12 +724,12 @@ def ensure_file(module, opts):
     msg = "%s %s; fetched %s (%d bytes), verified it and put it in place." % (
         dest, reason, opts["source"], digests["size"])
     return result(opts, "downloaded", True, msg, sha256=digests["sha256"], size=digests["size"],
-                  seconds=round(time.monotonic() - started, 3), **stats)
+                  seconds=round(time.monotonic() - started, 3), cleaned_up=cleaned, **stats)
 
 
 def ensure_vosk(module, opts):
     dest = opts["dest"]
-    cleaned = [] if module.check_mode else clear_leftovers(dest)
+    cleaned = [] if module.check_mode else clear_leftovers(dest) + drop_stale_push(opts, False)
     found, reason = present_vosk(opts)
     part = mf.part_path(opts["dest"], opts["format"])
     if found:

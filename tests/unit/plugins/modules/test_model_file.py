@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import stat
+import time
 import subprocess
 import sys
 import zipfile
@@ -580,3 +581,44 @@ def test_check_mode_leaves_leftovers_alone(mirror, models, capsys):
     (models / ".vosk-model-x.tmp-abc123").mkdir()
     run(args, capsys, check_mode=True)
     assert (models / ".vosk-model-x.tmp-abc123").is_dir()
+
+
+# ---------------------------------------------------------------- pushes from the controller left behind
+
+def _push(models, age_seconds):
+    pushed = models / ".tiny.gguf.controller-part"
+    pushed.write_bytes(b"half of a pushed file")
+    old = time.time() - age_seconds
+    os.utime(str(pushed), (old, old))
+    return pushed
+
+
+def test_a_push_left_by_a_killed_run_is_removed_once_it_is_stale(mirror, models, capsys):
+    pushed = _push(models, model_file.STALE_PUSH_SECONDS + 60)
+    first = run(gguf_args(mirror, models), capsys)
+    assert first["state"] == "downloaded" and first["cleaned_up"] == [str(pushed)] and not pushed.exists()
+    pushed = _push(models, model_file.STALE_PUSH_SECONDS + 60)
+    second = run(gguf_args(mirror, models), capsys)
+    assert second["state"] == "present" and second["changed"] is True and not pushed.exists()
+
+
+def test_a_recent_push_may_be_another_runs_transfer_and_stays(mirror, models, capsys):
+    pushed = _push(models, 5)
+    result = run(gguf_args(mirror, models), capsys)
+    assert result["cleaned_up"] == [] and pushed.exists()
+
+
+def test_check_mode_leaves_a_stale_push_alone(mirror, models, capsys):
+    pushed = _push(models, model_file.STALE_PUSH_SECONDS + 60)
+    result = run(gguf_args(mirror, models), capsys, check_mode=True)
+    assert result["cleaned_up"] == [] and pushed.exists()
+
+
+def test_the_push_given_as_src_is_taken_not_removed(mirror, models, capsys):
+    data = mirror.files["llm/tiny.gguf"]
+    pushed = models / ".tiny.gguf.controller-part"
+    pushed.write_bytes(data)
+    old = time.time() - model_file.STALE_PUSH_SECONDS - 60
+    os.utime(str(pushed), (old, old))
+    result = run(gguf_args(mirror, models, src=str(pushed)), capsys)
+    assert result["state"] == "downloaded" and (models / "tiny.gguf").read_bytes() == data

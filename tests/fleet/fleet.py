@@ -173,7 +173,8 @@ def _cmdline(pid):
         return ""
 
 
-def _descendants(pid):
+def descendants(pid):
+    """Every process below ``pid`` (ansible's workers start their own sessions, so a process group is not enough)."""
     children = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -205,7 +206,7 @@ def stop_sshd(host, wait=10):
     keep Ansible's ControlPersist masters alive); then wait until the address refuses."""
     if _is_ours(host):
         pid = host["pid"]
-        victims = _descendants(pid) + [pid]
+        victims = descendants(pid) + [pid]
         for sig in (signal.SIGTERM, signal.SIGKILL):
             for victim in victims:
                 try:

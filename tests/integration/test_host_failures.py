@@ -21,8 +21,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "demo"))
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
+sys.path.insert(0, str(ROOT / "tests" / "fleet"))
 
 from build_mirror import build_mirror  # noqa: E402
+from fleet import descendants  # noqa: E402
 from mirror_server import MirrorServer  # noqa: E402
 from test_site_playbook import BIN, TINYLLAMA, Fleet, host_row  # noqa: E402
 
@@ -86,25 +88,6 @@ class Runs(Fleet):
     def leftovers(self):
         return sorted(str(p.relative_to(self.install())) for p in self.models().rglob(".*")
                       if p.name != ".voiceagent-digests.json" and p.name != ".voiceagent-source.json")
-
-
-def descendants(pid):
-    """Every process below ``pid`` (ansible's workers start their own sessions, so a process group is not enough)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as handle:
-                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def power_cut(proc):

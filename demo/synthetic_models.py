@@ -84,6 +84,19 @@ def _vocab(vocab):
     return tokens, scores, types
 
 
+def add_llama_tokenizer(writer, tokens, scores, types):
+    """The tokenizer keys llama.cpp reads for a SentencePiece model: <unk>, <s>, </s> are pieces 0, 1, 2."""
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(types)
+    writer.add_unk_token_id(0)
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(2)
+    writer.add_add_bos_token(True)
+    writer.add_add_eos_token(False)
+
+
 def _pattern(count, seed):
     """``count`` int8 values in -127..127 from a fixed pattern."""
     import numpy as np
@@ -162,16 +175,7 @@ def write_gguf(path, n_embd=64, n_layer=2, n_head=4, n_head_kv=2, n_ff=128, voca
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_vocab_size(vocab)
 
-    tokens, scores, types = _vocab(vocab)
-    writer.add_tokenizer_model("llama")
-    writer.add_token_list(tokens)
-    writer.add_token_scores(scores)
-    writer.add_token_types(types)
-    writer.add_unk_token_id(0)
-    writer.add_bos_token_id(1)
-    writer.add_eos_token_id(2)
-    writer.add_add_bos_token(True)
-    writer.add_add_eos_token(False)
+    add_llama_tokenizer(writer, *_vocab(vocab))
 
     counter = [0]
 

@@ -21,6 +21,9 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "demo"))
+from synthetic_models import add_llama_tokenizer  # noqa: E402  (the demo's GGUF writer, same tokenizer keys)
+
 # (weights per block, bytes per block), as gguf.GGML_QUANT_SIZES has them.
 BLOCKS = {"Q4_0": (32, 18), "Q8_0": (32, 34), "Q4_K": (256, 144), "Q6_K": (256, 210)}
 QUANTS = ("Q4_0", "Q8_0", "Q4_K_M")
@@ -170,16 +173,7 @@ def write_model(path, spec):
     writer.add_rope_freq_base(10000.0)
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_vocab_size(spec["vocab"])
-    tokens, scores, types = vocab_pieces(spec["vocab"])
-    writer.add_tokenizer_model("llama")
-    writer.add_token_list(tokens)
-    writer.add_token_scores(scores)
-    writer.add_token_types(types)
-    writer.add_unk_token_id(0)
-    writer.add_bos_token_id(1)
-    writer.add_eos_token_id(2)
-    writer.add_add_bos_token(True)
-    writer.add_add_eos_token(False)
+    add_llama_tokenizer(writer, *vocab_pieces(spec["vocab"]))
     shared = {}
     ones = np.ones(n_embd, dtype="<f4")
     for name, rows, cols, kind in plan:

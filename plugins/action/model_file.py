@@ -154,13 +154,15 @@ class ActionModule(ActionBase):
                     state = download(module_args["url"], part, expected_size=size,
                                      timeout=module_args.get("timeout") or 30,
                                      max_seconds=float(opts["progress_interval"] or 0) or None,
-                                     validate_certs=module_args.get("validate_certs", True))
+                                     validate_certs=module_args.get("validate_certs", True),
+                                     digests=("sha256", "md5"))
                 except DownloadError as exc:
                     raise AnsibleActionFail("controller download of %s failed: %s" % (name, exc))
                 if state["complete"]:
                     break
                 self._progress(name, state["bytes_now"], state.get("total"), " into the controller cache")
-            digests = file_digests(part, ("sha256", "md5"))
+            # Hashed while written when one call fetched it all; a resumed or sliced fetch is read again.
+            digests = state.get("digests") or file_digests(part, ("sha256", "md5"))
             sha256, md5 = digests["sha256"], digests["md5"]
             actual_size = os.path.getsize(part)
             problems = []

@@ -26,6 +26,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import write_atomically
 from ansible_collections.voiceagent.models.plugins.module_utils.digest_cache import file_digests
 from ansible_collections.voiceagent.models.plugins.module_utils.http_download import DownloadError, download
 from ansible_collections.voiceagent.models.plugins.module_utils.model_formats import controller_part_path
@@ -178,6 +179,6 @@ class ActionModule(ActionBase):
                                         % (name, module_args["url"], "; ".join(problems)))
             blob = os.path.join(cache, "sha256", sha256)
             os.replace(part, blob)
-            with open(index, "w") as handle:
-                handle.write(sha256 + "\n")
+            # Atomic: a half-written index would be read as the expected digest by the next fork.
+            write_atomically(index, (sha256 + "\n").encode("ascii"), 0o644)
             return blob, sha256

@@ -53,6 +53,8 @@ _PIPER_CONFIG_MAX_BYTES = 16 * 1024 * 1024
 _ONNX_MAX_FIELDS = 100000
 
 VOSK_MARKER = ".voiceagent-source.json"
+# The folders a Vosk model cannot run without; a zip must hold both, an unpacked model must keep them.
+VOSK_FOLDERS = ("am", "conf")
 
 
 def part_path(dest, fmt):
@@ -65,6 +67,14 @@ def controller_part_path(dest):
     """Where the action pushes a file from the controller cache before the module takes it: beside ``dest``."""
     parent, name = os.path.split(dest.rstrip("/"))
     return os.path.join(parent, ".%s.controller-part" % name)
+
+
+def missing_vosk_folder(directory):
+    """The first of VOSK_FOLDERS an unpacked model lacks, or None when it has them all."""
+    for folder in VOSK_FOLDERS:
+        if not os.path.isdir(os.path.join(directory, folder)):
+            return folder
+    return None
 
 
 def read_marker(directory):
@@ -432,7 +442,7 @@ def inspect_vosk_zip(path, expected_size=None, max_ratio=20):
         return ("%s would unpack to %d bytes, more than %d times its %d bytes: refused as a possible zip bomb."
                 % (path, declared, max_ratio, size)), None
     roots = sorted(prefix for prefix in dirs | {()} if len(prefix) <= 2
-                   and prefix + ("am",) in dirs and prefix + ("conf",) in dirs)
+                   and all(prefix + (folder,) in dirs for folder in VOSK_FOLDERS))
     if not roots:
         return "%s holds no Vosk model: no folder with both am/ and conf/ at its top or one or two levels down." \
             % path, None

@@ -584,9 +584,9 @@ def present_vosk(opts):
     for name in ("size", "sha256", "md5"):
         if opts[name] is not None and marker.get(name) != opts[name]:
             return None, "was unpacked from a zip with %s %s, expected %s" % (name, marker.get(name), opts[name])
-    for folder in ("am", "conf"):
-        if not os.path.isdir(os.path.join(dest, folder)):
-            return None, "has lost its %s/ folder" % folder
+    missing = mf.missing_vosk_folder(dest)
+    if missing:
+        return None, "has lost its %s/ folder" % missing
     return {"sha256": marker.get("sha256"), "size": marker.get("size")}, None
 
 

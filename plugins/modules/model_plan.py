@@ -77,8 +77,8 @@ files:
   description:
     - Each input file with C(status) (V(present), V(partial) or V(missing)), C(bytes_to_download), and C(verified).
     - C(verified) is true when the file's sha256 is known and matches what the last verification recorded
-      (the C(.voiceagent-digests.json) sidecar while size and mtime are unchanged, or the Vosk marker). Nothing is
-      hashed here.
+      (the C(.voiceagent-digests.json) sidecar while size, mtime, ctime and inode are unchanged, or the Vosk
+      marker). Nothing is hashed here.
   returned: always
   type: list
   elements: dict
@@ -128,8 +128,8 @@ def file_status(spec):
     if fmt == "vosk-zip":
         marker = (mf.read_marker(dest) if os.path.isdir(dest) else None) or {}
         present = bool(marker) and (size is None or marker.get("size") == size)
-        verified = present and bool(sha256) and marker.get("sha256") == sha256 and all(
-            os.path.isdir(os.path.join(dest, sub)) for sub in ("am", "conf"))
+        verified = (present and bool(sha256) and marker.get("sha256") == sha256
+                    and mf.missing_vosk_folder(dest) is None)
     else:
         present = os.path.isfile(dest) and (size is None or os.path.getsize(dest) == size)
         verified = present and bool(sha256) and digest_cache.lookup(dest) == sha256

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests" / "fleet"))
 from build_mirror import build_mirror  # noqa: E402
 from fleet import descendants  # noqa: E402
 from mirror_server import MirrorServer  # noqa: E402
-from test_site_playbook import BIN, TINYLLAMA, Fleet, host_row  # noqa: E402
+from test_site_playbook import BIN, TINYLLAMA, Fleet, host_row, small_tmpfs  # noqa: E402
 
 LLM = "tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf"
 HOLD_LOCK = """
@@ -286,10 +286,7 @@ def new_llm_version(tmp_path, mirror, rows):
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="needs root to mount a small tmpfs")
 def test_a_disk_that_fills_during_a_download_keeps_the_old_model_and_frees_the_space(tmp_path, mirror):
     fleet = Runs(tmp_path, mirror)
-    target = fleet.install()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(target)], check=False).returncode:
-        pytest.skip("tmpfs could not be mounted here")
-    try:
+    with small_tmpfs(fleet.install(), "1m") as target:
         proc, report = fleet.run()
         assert proc.returncode == 0, proc.stdout[-3000:]
         llm = fleet.models() / "llm" / LLM
@@ -306,8 +303,6 @@ def test_a_disk_that_fills_during_a_download_keeps_the_old_model_and_frees_the_s
         assert llm.read_bytes() == old
         assert fleet.leftovers() == []
         assert shutil.disk_usage(str(target)).free >= free_before - 16384  # the 850 kB that arrived are gone
-    finally:
-        subprocess.run(["umount", str(target)], check=False)
 
 
 # ---------------------------------------------------------------- a symlinked models dir

@@ -1,4 +1,5 @@
 """playbooks/site.yml end to end on localhost hosts, against a local mirror of real-format files."""
+import contextlib
 import json
 import os
 import pathlib
@@ -254,20 +255,26 @@ def test_via_controller_fetches_each_file_once_for_the_whole_fleet(tmp_path, mir
         assert (fleet.install(host) / "models" / "llm" / "tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf").is_file()
 
 
+@contextlib.contextmanager
+def small_tmpfs(target, size):
+    """A tmpfs of ``size`` (mount's syntax, e.g. 64k) over ``target`` for the block; skips where it cannot mount."""
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", str(target)], check=False).returncode:
+        pytest.skip("tmpfs could not be mounted here")
+    try:
+        yield target
+    finally:
+        subprocess.run(["umount", str(target)], check=False)
+
+
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("mount"), reason="needs root to mount a small tmpfs")
 def test_a_full_disk_is_refused_before_the_first_byte(tmp_path, mirror):
     fleet = Fleet(tmp_path, mirror)
-    target = fleet.install()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(target)], check=False).returncode:
-        pytest.skip("tmpfs could not be mounted here")
-    try:
+    with small_tmpfs(fleet.install(), "64k") as target:
         proc, report = fleet.run()
         error = host_row(report)["error"]
         assert proc.returncode != 0
         assert "h1: %s has" % target in error and "bytes free" in error and "needs" in error
         assert mirror.requests == []
-    finally:
-        subprocess.run(["umount", str(target)], check=False)
 
 
 def test_a_long_transfer_prints_progress_on_the_controller(tmp_path, mirror):

@@ -16,11 +16,14 @@ description:
     and only then puts it at O(dest). A Vosk zip is unpacked into the model directory O(dest).
   - "The check comes first: when O(dest) already has the expected size and SHA-256, the module reports
     C(changed: false) without any network request. File digests are cached in C(.voiceagent-digests.json)
-    beside the file (keyed on size and modification time), so a rerun does not hash gigabytes again. A Vosk
+    beside the file (keyed on size, modification and change time, and inode), so a rerun does not hash
+    gigabytes again. A Vosk
     directory carries a marker C(.voiceagent-source.json) with the digest of the zip it came from."
   - The download goes to a hidden part file beside the destination, C(<dir>/.<name>.part), or
     C(<parent>/.<dirname>.zip.part) for O(format=vosk-zip). An interrupted download is resumed from there
     on the next run with an HTTP Range request. A server that ignores Range makes it start over.
+  - A fresh download is hashed while it is written, and every 16 MiB written is handed to the disk as it goes,
+    so the file is not read a second time and the final fsync is short; a resumed one is hashed from the file.
   - When the transfer is complete, the part file is checked against O(size), O(md5) and O(sha256), then
     against its format (see O(format)). Only then does it replace O(dest) with an atomic rename, with
     O(owner), O(group) and O(mode) applied before. A failed check removes the part file and fails, naming

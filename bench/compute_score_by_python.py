@@ -13,7 +13,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PROBE = (
     "import sys, statistics; sys.path.insert(0, %r)\n"
-    "from ansible_collections.voiceagent.models.plugins.module_utils import benchmark as b\n"
+    "from ansible_collections.voiceagent.models.plugins.module_utils._facts import benchmark as b\n"
     "scores = [b.measure_compute()[0] for _ in range(5)]\n"
     "print(sys.version.split()[0], round(statistics.median(scores), 2))\n"
 ) % str(ROOT / ".collections")

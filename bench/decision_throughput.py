@@ -15,8 +15,8 @@ from benchlib import ROOT, write_result  # noqa: E402
 
 sys.path.insert(0, str(ROOT / ".collections"))
 
-from ansible_collections.voiceagent.models.plugins.module_utils.registry import default_registry_path  # noqa: E402
-from ansible_collections.voiceagent.models.plugins.module_utils.tier_selection import (  # noqa: E402
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import default_registry_path  # noqa: E402
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.tier_selection import (  # noqa: E402
     SelectionError,
     select_tier,
 )

@@ -36,7 +36,7 @@ from benchlib import ROOT, fleet, spread, timed, write_result  # noqa: E402
 sys.path.insert(0, str(ROOT / ".collections"))
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 sys.path.insert(0, str(ROOT / "tests" / "fleet"))
-from ansible_collections.voiceagent.models.plugins.module_utils.digest_cache import file_digests  # noqa: E402
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.digest_cache import file_digests  # noqa: E402
 from mirror_server import MirrorServer  # noqa: E402
 
 BIN = pathlib.Path(sys.executable).parent

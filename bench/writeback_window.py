@@ -23,7 +23,7 @@ from benchlib import ROOT, spread, write_result  # noqa: E402
 from transfer import WORK, make_file  # noqa: E402
 
 sys.path.insert(0, str(ROOT / ".collections"))
-from ansible_collections.voiceagent.models.plugins.module_utils import http_download as dl  # noqa: E402
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import http_download as dl  # noqa: E402
 
 READ_SIZES = (256 << 10, 1 << 20, 4 << 20)
 WINDOWS = (16 << 20, 64 << 20)

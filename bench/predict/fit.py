@@ -10,7 +10,7 @@ Adds to the JSON, in place:
   processing), each the median over every pass of every model of that
   quantisation; and ``single_eta``, one eta for all quantisations, to show
   what ignoring the quantisation costs.
-* per model ``predicted`` (tokens/s from plugins/module_utils/llm_prediction.py
+* per model ``predicted`` (tokens/s from plugins/plugin_utils/_policy/llm_prediction.py
   with its shipped constants, the model's file bytes and quantisation, and the
   medians of the bandwidth and score measured in the same passes), ``fitted``
   (the same with this run's constants) and their ``error_pct`` against the
@@ -33,7 +33,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / ".collections"))
 
-from ansible_collections.voiceagent.models.plugins.module_utils import llm_prediction as lp  # noqa: E402
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy import llm_prediction as lp  # noqa: E402
 
 GOAL_PCT = {"tg128": 25.0, "pp16": 35.0, "pp256": 35.0}
 PROMPTS = ("pp16", "pp256")

@@ -44,9 +44,9 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / ".collections"))
 sys.path.insert(0, str(HERE))
 
-from ansible_collections.voiceagent.models.plugins.module_utils import benchmark  # noqa: E402
-from ansible_collections.voiceagent.models.plugins.module_utils.host_facts import cpu_facts  # noqa: E402
-from ansible_collections.voiceagent.models.plugins.module_utils.cgroups import read_cgroup_limits  # noqa: E402
+from ansible_collections.voiceagent.models.plugins.module_utils._facts import benchmark  # noqa: E402
+from ansible_collections.voiceagent.models.plugins.module_utils._facts.host_facts import cpu_facts  # noqa: E402
+from ansible_collections.voiceagent.models.plugins.module_utils._facts.cgroups import read_cgroup_limits  # noqa: E402
 import synthetic_gguf  # noqa: E402
 
 PROMPT_SHORT = 16

@@ -26,10 +26,10 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import write_atomically
-from ansible_collections.voiceagent.models.plugins.module_utils.digest_cache import file_digests
-from ansible_collections.voiceagent.models.plugins.module_utils.http_download import DownloadError, download
-from ansible_collections.voiceagent.models.plugins.module_utils.model_formats import controller_part_path
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.atomic_write import write_atomically
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.digest_cache import file_digests
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.http_download import DownloadError, download
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.model_formats import controller_part_path
 from ansible_collections.voiceagent.models.plugins.plugin_utils.digest_lock import (
     DigestConflictError,
     pin,

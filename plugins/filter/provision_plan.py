@@ -8,13 +8,13 @@ Documented in provision_plan.yml and fleet_report.yml beside this file.
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.voiceagent.models.plugins.plugin_utils.fleet_report import (
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.fleet_report import (
     ReportError,
     build_report,
     render_markdown,
 )
-from ansible_collections.voiceagent.models.plugins.module_utils.provision_plan import PlanError, provision_plan
-from ansible_collections.voiceagent.models.plugins.module_utils.registry import RegistryError, load_registry
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.provision_plan import PlanError, provision_plan
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import RegistryError, load_registry
 
 
 def provision_plan_filter(selection, models_dir, container_models_dir="/app/models", mirror=None, usable_cores=1,

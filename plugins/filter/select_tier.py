@@ -5,8 +5,8 @@
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.voiceagent.models.plugins.module_utils.registry import default_registry_path
-from ansible_collections.voiceagent.models.plugins.module_utils.tier_selection import SelectionError, select_tier
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import default_registry_path
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.tier_selection import SelectionError, select_tier
 
 
 def select_tier_filter(facts, registry=None, override=None):

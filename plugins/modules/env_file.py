@@ -202,13 +202,13 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.voiceagent.models.plugins.module_utils import host_lock
-from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import (
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import host_lock
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.atomic_write import (
     parse_mode,
     remove_leftover_temps,
     write_atomically,
 )
-from ansible_collections.voiceagent.models.plugins.module_utils.dotenv_edit import set_keys
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.dotenv_edit import set_keys
 
 # Bytes that are not UTF-8 (an old latin-1 password) must survive the round trip.
 ENCODING = "utf-8"

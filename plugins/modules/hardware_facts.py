@@ -184,7 +184,7 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.voiceagent.models.plugins.module_utils.host_facts import DEFAULT_CACHE_TTL, gather
+from ansible_collections.voiceagent.models.plugins.module_utils._facts.host_facts import DEFAULT_CACHE_TTL, gather
 
 
 def main():

@@ -326,11 +326,11 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.voiceagent.models.plugins.module_utils import digest_cache
-from ansible_collections.voiceagent.models.plugins.module_utils import host_lock
-from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import fsync_dir, parse_mode
-from ansible_collections.voiceagent.models.plugins.module_utils import http_download as dl
-from ansible_collections.voiceagent.models.plugins.module_utils import model_formats as mf
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import digest_cache
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import host_lock
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.atomic_write import fsync_dir, parse_mode
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import http_download as dl
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import model_formats as mf
 
 FILE_CHECKS = {
     "gguf": mf.check_gguf,

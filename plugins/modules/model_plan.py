@@ -116,10 +116,9 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.voiceagent.models.plugins.module_utils import digest_cache
-from ansible_collections.voiceagent.models.plugins.module_utils import model_formats as mf
-from ansible_collections.voiceagent.models.plugins.module_utils.dotenv_edit import set_keys
-from ansible_collections.voiceagent.models.plugins.module_utils.provision_plan import ZIP_PEAK_FACTOR
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import digest_cache
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import model_formats as mf
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.dotenv_edit import set_keys
 
 
 def file_status(spec):
@@ -216,7 +215,7 @@ def main():
             module.fail_json(msg="Each file needs an absolute 'dest'; got %r." % (spec.get("dest"),))
         status, remaining, verified = file_status(spec)
         to_download += remaining
-        needed += remaining * (ZIP_PEAK_FACTOR if spec.get("format") == "vosk-zip" else 1)
+        needed += remaining * (mf.ZIP_PEAK_FACTOR if spec.get("format") == "vosk-zip" else 1)
         row = dict(spec)
         row.update(status=status, bytes_to_download=remaining, verified=verified)
         rows.append(row)

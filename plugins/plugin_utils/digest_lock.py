@@ -14,7 +14,7 @@ import fcntl
 import json
 import os
 
-from ansible_collections.voiceagent.models.plugins.module_utils.atomic_write import write_atomically
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.atomic_write import write_atomically
 
 LOCK_VERSION = 1
 

@@ -79,7 +79,7 @@ def _module_utils(name):
             module = types.ModuleType(pkg)
             module.__path__ = path
             sys.modules.setdefault(pkg, module)
-    return importlib.import_module("ansible_collections.voiceagent.models.plugins.module_utils." + name)
+    return importlib.import_module("ansible_collections.voiceagent.models.plugins.module_utils._facts." + name)
 
 
 def profile_dir(name):

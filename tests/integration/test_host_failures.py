@@ -31,7 +31,7 @@ from test_site_playbook import BIN, TINYLLAMA, Fleet, host_row, small_tmpfs  # n
 LLM = "tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf"
 HOLD_LOCK = """
 import sys, time
-from ansible_collections.voiceagent.models.plugins.module_utils import host_lock
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import host_lock
 fd = host_lock.acquire(sys.argv[1], 5, "model_file by a cron job")
 print("held", flush=True)
 time.sleep(600)

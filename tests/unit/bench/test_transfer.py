@@ -1,7 +1,7 @@
 """Tests for the pure helpers of bench/transfer.py."""
 import pytest
 
-from ansible_collections.voiceagent.models.plugins.module_utils.model_formats import check_gguf
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.model_formats import check_gguf
 
 import transfer
 

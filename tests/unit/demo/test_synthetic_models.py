@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from ansible_collections.voiceagent.models.plugins.module_utils.registry import (
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import (
     iter_files,
     load_registry,
 )

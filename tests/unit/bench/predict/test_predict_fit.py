@@ -5,7 +5,7 @@ import pathlib
 
 import pytest
 
-from ansible_collections.voiceagent.models.plugins.module_utils import llm_prediction as lp
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy import llm_prediction as lp
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 spec = importlib.util.spec_from_file_location("predict_fit", ROOT / "bench" / "predict" / "fit.py")

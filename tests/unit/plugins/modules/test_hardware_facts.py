@@ -4,7 +4,7 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.voiceagent.models.plugins.module_utils import benchmark as bench
+from ansible_collections.voiceagent.models.plugins.module_utils._facts import benchmark as bench
 from ansible_collections.voiceagent.models.plugins.modules import hardware_facts
 
 

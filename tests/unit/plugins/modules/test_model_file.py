@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.voiceagent.models.plugins.module_utils import digest_cache
-from ansible_collections.voiceagent.models.plugins.module_utils import host_lock
-from ansible_collections.voiceagent.models.plugins.module_utils import model_formats as mf
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import digest_cache
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import host_lock
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import model_formats as mf
 from ansible_collections.voiceagent.models.plugins.modules import model_file
 from ansible_collections.voiceagent.models.tests.support.mirror_server import MirrorServer
 

@@ -5,7 +5,7 @@ import os
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.voiceagent.models.plugins.module_utils import digest_cache
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import digest_cache
 from ansible_collections.voiceagent.models.plugins.modules import model_plan
 
 SHA = "a" * 64

@@ -1,0 +1,294 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, voiceagent.models contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Choose a model tier from hardware facts and the registry: a pure function.
+
+``select_tier(facts, registry, override=None)`` walks the tiers best first and
+takes the first one the host passes on every check:
+
+* usable RAM >= ``min_ram_gb`` minus ``CAPACITY_TOLERANCE`` (a "16 GB" host
+  reports about 15.6 GiB of MemTotal; flooring made it lose a tier upstream);
+* usable cores >= ``min_cpu_cores`` (affinity and cgroup quota applied);
+* a GPU when ``gpu_required``, and ``min_gpu_vram_gb`` on one card, never a sum;
+* ``cpu_benchmark_min`` against the benchmark score;
+* the LLM fits: in usable RAM for CPU tiers, in the largest card's VRAM for
+  tiers that put every layer on the GPU, with a KV-cache/runtime margin;
+* the predicted LLM seconds for the tier's ``LOCAL_LLM_MAX_TOKENS`` stay within
+  the tier's ``expectations.llm_latency_sec`` plus ``LATENCY_TOLERANCE``.
+
+Errors are the ``SelectionError`` family below, each with a sentence an
+operator can act on. Nothing else is raised for any input.
+"""
+
+import copy
+import json
+import math
+
+from ansible_collections.voiceagent.models.plugins.module_utils._units import GIB
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.llm_prediction import (
+    cpu_prompt_tokens_per_sec,
+    cpu_tokens_per_sec,
+    llm_seconds,
+)
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import (
+    HAS_JSONSCHEMA,
+    RegistryError,
+    load_registry,
+    tier_order,
+)
+
+# MemTotal sits 2-5 % under the installed size (kernel, firmware, crash
+# kernel). 6 % lets every nominal size qualify and still stops a host that is
+# really one size smaller.
+CAPACITY_TOLERANCE = 0.06
+# A promise may be missed by this share before the tier is refused.
+LATENCY_TOLERANCE = 0.25
+# llama.cpp needs the weights plus KV cache, compute buffers and the runtime.
+RAM_MARGIN_FACTOR = 1.2
+RAM_MARGIN_GB = 1.0
+VRAM_MARGIN_FACTOR = 1.1
+VRAM_MARGIN_GB = 0.5
+
+
+class SelectionError(ValueError):
+    """Base of every error ``select_tier`` raises."""
+
+
+class InvalidFactsError(SelectionError):
+    """The facts lack a value the selection needs, or it has the wrong type."""
+
+
+class UnknownTierError(SelectionError):
+    """An override names a tier the registry does not have."""
+
+
+class NoTierFitsError(SelectionError):
+    """The host is below the weakest tier and no override was given."""
+
+
+class InvalidRegistryError(SelectionError):
+    """The registry failed validation; ``path`` is the JSONPath of the bad field."""
+
+    def __init__(self, error):
+        super(InvalidRegistryError, self).__init__(str(error))
+        self.path = getattr(error, "path", "$")
+
+
+class MissingDependencyError(SelectionError):
+    """A Python package the controller needs is not installed."""
+
+
+def _number(facts, dotted, required=True, allow_none=False):
+    node = facts
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            if required:
+                raise InvalidFactsError(
+                    "The hardware facts have no '%s'; gather them with voiceagent.models.hardware_facts." % dotted)
+            return None
+        node = node[part]
+    if node is None and (allow_none or not required):
+        return None
+    if isinstance(node, bool) or not isinstance(node, (int, float)) or not math.isfinite(node) or node < 0:
+        raise InvalidFactsError(
+            "The hardware fact '%s' must be a non-negative number, got %r." % (dotted, node))
+    return node
+
+
+def read_facts(facts):
+    """The few numbers the selection uses, validated. Raises InvalidFactsError."""
+    if not isinstance(facts, dict):
+        raise InvalidFactsError("The hardware facts must be a dict (ansible_facts.voiceagent_hardware), got %s."
+                                % type(facts).__name__)
+    memory = _number(facts, "memory.usable_gb", required=False, allow_none=True)
+    if memory is None:
+        memory = _number(facts, "memory.total_gb")
+    gpu = facts.get("gpu")
+    present = gpu.get("present") if isinstance(gpu, dict) else None
+    if not isinstance(present, bool):
+        raise InvalidFactsError("The hardware fact 'gpu.present' must be true or false, got %r." % (present,))
+    return {
+        "memory_gb": memory,
+        "limit_gb": _number(facts, "memory.cgroup_limit_gb", required=False),
+        "total_gb": _number(facts, "memory.total_gb", required=False),
+        "cores": _number(facts, "cpu.usable_cores"),
+        "gpu": present and (_number(facts, "gpu.count", required=False) or 1) > 0,
+        "vram_gb": (_number(facts, "gpu.max_vram_gb", required=False) or 0.0) if present else 0.0,
+        "score": _number(facts, "benchmark.score", required=False),
+        "bandwidth": _number(facts, "benchmark.memory_bandwidth_gbps", required=False),
+    }
+
+
+_REGISTRY_CACHE = {}
+
+
+def _registry(registry):
+    """Validate once per distinct registry: a fleet calls this for every host."""
+    try:
+        key = registry if isinstance(registry, str) else json.dumps(registry, sort_keys=True)
+    except (TypeError, ValueError):
+        key = None
+    if key is not None and key in _REGISTRY_CACHE:
+        return _REGISTRY_CACHE[key]
+    if not HAS_JSONSCHEMA:
+        raise MissingDependencyError("The registry is validated with the Python package jsonschema, which is not "
+                                     "installed on the controller; install it with: pip install jsonschema")
+    try:
+        loaded = load_registry(registry)
+    except RegistryError as exc:
+        raise InvalidRegistryError(exc)
+    if key is not None and not isinstance(registry, str):
+        if len(_REGISTRY_CACHE) > 16:
+            _REGISTRY_CACHE.clear()
+        _REGISTRY_CACHE[key] = loaded
+    return loaded
+
+
+def _fmt(value):
+    return ("%.2f" % value).rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+
+def _memory_words(host):
+    words = "%s GiB usable" % _fmt(host["memory_gb"])
+    if host["limit_gb"] is not None and host["total_gb"] is not None and host["limit_gb"] < host["total_gb"]:
+        words += " (cgroup limit %s GiB of %s GiB total)" % (_fmt(host["limit_gb"]), _fmt(host["total_gb"]))
+    return words
+
+
+def predict(tier, host):
+    """Predicted generation speed, LLM seconds and (CPU tiers) prompt speed for ``tier`` on ``host``."""
+    llm = tier["models"]["llm"]
+    max_tokens = tier["env"].get("LOCAL_LLM_MAX_TOKENS")
+    prompt_tps = None
+    if tier["requirements"].get("gpu_required"):
+        tps = llm.get("expected_tokens_per_sec_gpu")
+        basis = "registry GPU figure" if tps else None
+    else:
+        tps = cpu_tokens_per_sec(host["bandwidth"], llm["size_bytes"], llm.get("quantization"))
+        basis = "measured memory bandwidth" if tps else None
+        prompt_tps = cpu_prompt_tokens_per_sec(host["score"], host["cores"], llm["size_bytes"], llm.get("quantization"))
+    seconds = llm_seconds(max_tokens, tps)
+    return {
+        "llm_tokens_per_sec": round(tps, 2) if tps else None,
+        "llm_prompt_tokens_per_sec": round(prompt_tps, 1) if prompt_tps else None,
+        "llm_latency_sec": round(seconds, 2) if seconds else None,
+        "max_tokens": max_tokens,
+        "basis": basis,
+    }
+
+
+def check_tier(name, tier, host):
+    """Return (failures, notes, prediction) for one tier; failures are sentences with numbers."""
+    req = tier["requirements"]
+    failures, notes = [], []
+    min_ram = req.get("min_ram_gb", 0)
+    if host["memory_gb"] < min_ram * (1 - CAPACITY_TOLERANCE):
+        failures.append("needs %s GB of memory, the host has %s" % (_fmt(min_ram), _memory_words(host)))
+    if host["cores"] < req.get("min_cpu_cores", 0):
+        failures.append("needs %s CPU cores, the host can use %s" % (req["min_cpu_cores"], _fmt(host["cores"])))
+    gpu_tier = bool(req.get("gpu_required"))
+    if gpu_tier and not host["gpu"]:
+        failures.append("needs a GPU, the host has none usable")
+    min_vram = req.get("min_gpu_vram_gb")
+    if gpu_tier and host["gpu"] and min_vram and host["vram_gb"] < min_vram * (1 - CAPACITY_TOLERANCE):
+        failures.append("needs %s GB of VRAM on one card, the largest card has %s GiB"
+                        % (_fmt(min_vram), _fmt(host["vram_gb"])))
+    min_score = req.get("cpu_benchmark_min")
+    if min_score is not None:
+        if host["score"] is None:
+            failures.append("needs a CPU score of %s, and no benchmark was measured" % _fmt(min_score))
+        elif host["score"] < min_score:
+            failures.append("needs a CPU score of %s, the host scores %s" % (_fmt(min_score), _fmt(host["score"])))
+    llm_gb = tier["models"]["llm"]["size_bytes"] / GIB
+    on_gpu = gpu_tier and tier["env"].get("LOCAL_LLM_GPU_LAYERS", -1) == -1
+    if on_gpu:
+        need = llm_gb * VRAM_MARGIN_FACTOR + VRAM_MARGIN_GB
+        if host["gpu"] and host["vram_gb"] < need:
+            failures.append("its %s GiB LLM needs %s GiB of VRAM with KV cache, the largest card has %s GiB"
+                            % (_fmt(llm_gb), _fmt(need), _fmt(host["vram_gb"])))
+    else:
+        need = llm_gb * RAM_MARGIN_FACTOR + RAM_MARGIN_GB
+        if host["memory_gb"] < need:
+            failures.append("its %s GiB LLM needs %s GiB of memory with KV cache, the host has %s"
+                            % (_fmt(llm_gb), _fmt(need), _memory_words(host)))
+    prediction = predict(tier, host)
+    budget = tier.get("expectations", {}).get("llm_latency_sec")
+    if prediction["llm_latency_sec"] is None:
+        notes.append("%s: the LLM latency could not be predicted (%s)" % (
+            name, "no GPU figure in the registry" if gpu_tier else "no memory bandwidth was measured"))
+    elif budget and prediction["llm_latency_sec"] > budget * (1 + LATENCY_TOLERANCE):
+        failures.append("its LLM would take %s s for %s tokens at a predicted %s tokens/s (%s), over its %s s promise"
+                        % (_fmt(prediction["llm_latency_sec"]), prediction["max_tokens"],
+                           _fmt(prediction["llm_tokens_per_sec"]), prediction["basis"], _fmt(budget)))
+    return failures, notes, prediction
+
+
+def _result(name, tier, source, reason, rejected, warnings, prediction, auto_tier):
+    expected = dict(tier.get("expectations", {}))
+    expected["predicted"] = prediction
+    return {
+        "tier": name,
+        "source": source,
+        "reason": reason,
+        "rejected": rejected,
+        "warnings": warnings,
+        "expected": expected,
+        "models": copy.deepcopy(tier["models"]),
+        "env": dict(tier["env"]),
+        "rank": tier["rank"],
+        "auto_tier": auto_tier,
+    }
+
+
+def _auto(registry, host):
+    """(tier name or None, its check result, rejected map, notes)."""
+    rejected, notes = {}, []
+    for name in tier_order(registry):
+        failures, tier_notes, prediction = check_tier(name, registry["tiers"][name], host)
+        if not failures:
+            notes.extend(tier_notes)
+            return name, prediction, rejected, notes
+        rejected[name] = "; ".join(failures)
+    return None, None, rejected, notes
+
+
+def _is_omitted(override):
+    # ``default(omit)`` reaches a filter as Ansible's omit placeholder.
+    return override is None or override == "" or (
+        isinstance(override, str) and override.startswith("__omit_place_holder__")) or (
+        type(override).__name__ in ("Omit", "_OmitType"))
+
+
+def select_tier(facts, registry, override=None):
+    """Return the tier for a host; see the module docstring for the rules."""
+    registry = _registry(registry)
+    host = read_facts(facts)
+    order = tier_order(registry)
+    auto_name, auto_prediction, rejected, notes = _auto(registry, host)
+    if not _is_omitted(override):
+        if not isinstance(override, str) or override not in registry["tiers"]:
+            raise UnknownTierError("Unknown tier %r; valid tiers are: %s." % (override, ", ".join(order)))
+        tier = registry["tiers"][override]
+        failures, tier_notes, prediction = check_tier(override, tier, host)
+        warnings = notes if override == auto_name else tier_notes
+        if failures:
+            warnings = ["The override %s is honoured although this host cannot run it as promised: it %s."
+                        % (override, "; it ".join(failures))] + warnings
+        reason = "%s was chosen by the inventory override voiceagent_tier (the hardware alone gives %s)." % (
+            override, auto_name or "no tier")
+        return _result(override, tier, "override", reason, {}, warnings, prediction, auto_name)
+    if auto_name is None:
+        weakest = order[-1]
+        raise NoTierFitsError("No tier fits this host. The weakest, %s, %s. Set voiceagent_tier to override."
+                              % (weakest, rejected[weakest].replace("; ", ", and it ")))
+    tier = registry["tiers"][auto_name]
+    req = tier["requirements"]
+    reason = "%s is the best tier this host passes: %s GiB usable memory and %s usable cores" % (
+        auto_name, _fmt(host["memory_gb"]), _fmt(host["cores"]))
+    if req.get("gpu_required"):
+        reason += ", a GPU with %s GiB of VRAM" % _fmt(host["vram_gb"])
+    if auto_prediction["llm_latency_sec"] is not None and tier.get("expectations", {}).get("llm_latency_sec"):
+        reason += ", and a predicted %s s for its LLM reply (promise %s s)" % (
+            _fmt(auto_prediction["llm_latency_sec"]), _fmt(tier.get("expectations", {}).get("llm_latency_sec")))
+    reason += "."
+    return _result(auto_name, tier, "auto", reason, rejected, notes, auto_prediction, auto_name)

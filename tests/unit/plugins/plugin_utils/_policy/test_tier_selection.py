@@ -1,0 +1,293 @@
+"""Tier selection rules, on the shipped registry and on the example hosts."""
+import copy
+import importlib.util
+import json
+import pathlib
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import default_registry_path
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.tier_selection import (
+    InvalidFactsError,
+    InvalidRegistryError,
+    NoTierFitsError,
+    SelectionError,
+    UnknownTierError,
+    select_tier,
+)
+
+ROOT = pathlib.Path(__file__).resolve().parents[5]
+EXAMPLES = ROOT / "examples" / "facts"
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return json.loads(pathlib.Path(default_registry_path()).read_text())
+
+
+def example(name):
+    return json.loads((EXAMPLES / name).read_text())
+
+
+def test_upstream_2014_xeon_with_ddr3_bandwidth_does_not_get_heavy_cpu(registry):
+    result = select_tier(example("upstream-2014-xeon-16c-39gb.json"), registry)
+    assert result["tier"] != "HEAVY_CPU"
+    assert result["tier"] == "LIGHT_CPU"
+    # Q4_K_M eta 0.536 x 4.5 GB/s / 4.08 GB = 0.59 tokens/s: 28 tokens take 47.37 s against an 18 s promise.
+    assert "over its 18 s promise" in result["rejected"]["HEAVY_CPU"]
+    assert "0.59 tokens/s" in result["rejected"]["HEAVY_CPU"]
+    assert "CPU score of 4, the host scores 2.1" in result["rejected"]["HEAVY_CPU"]
+    assert set(result["rejected"]) == {"HEAVY_GPU", "MEDIUM_GPU", "HEAVY_CPU", "MEDIUM_CPU"}
+
+
+def test_a_4gb_vram_card_gets_no_gpu_tier(registry):
+    result = select_tier(example("nvidia-4gb-16gb-8c.json"), registry)
+    assert result["tier"] == "MEDIUM_CPU"
+    assert "needs 6 GB of VRAM on one card, the largest card has 4 GiB" in result["rejected"]["MEDIUM_GPU"]
+
+
+def test_container_limited_to_6gb_on_a_64gb_host_fails_naming_memory(registry, make_facts):
+    facts = make_facts(cores=8, total_gb=62.8, limit_gb=6.0, memory_gb=62.8)
+    with pytest.raises(NoTierFitsError) as err:
+        select_tier(facts, registry)
+    message = str(err.value)
+    assert "LIGHT_CPU" in message
+    assert "needs 8 GB of memory, the host has 6 GiB usable (cgroup limit 6 GiB of 62.8 GiB total)" in message
+    assert "voiceagent_tier" in message
+
+
+def test_container_limited_to_6gb_is_honoured_with_an_override_and_a_warning(registry, make_facts):
+    facts = make_facts(cores=8, total_gb=62.8, limit_gb=6.0, memory_gb=62.8)
+    result = select_tier(facts, registry, override="LIGHT_CPU")
+    assert result["tier"] == "LIGHT_CPU"
+    assert result["source"] == "override"
+    assert result["auto_tier"] is None
+    assert "cannot run it as promised" in result["warnings"][0]
+    assert "needs 8 GB of memory" in result["warnings"][0]
+
+
+def test_a_16gb_host_reading_15_6_gib_qualifies_for_16gb_tiers(registry, make_facts):
+    result = select_tier(make_facts(cores=8, memory_gb=15.6), registry)
+    assert result["tier"] == "MEDIUM_CPU"
+
+
+def test_a_host_really_one_size_smaller_does_not_qualify(registry, make_facts):
+    result = select_tier(make_facts(cores=8, memory_gb=14.9), registry)
+    assert result["tier"] == "LIGHT_CPU"
+    assert "needs 16 GB of memory, the host has 14.9 GiB usable" in result["rejected"]["MEDIUM_CPU"]
+
+
+def test_usable_cores_not_logical_cores_decide(registry, make_facts):
+    facts = make_facts(cores=16, memory_gb=62.0)
+    facts["cpu"]["usable_cores"] = 12
+    result = select_tier(facts, registry)
+    assert result["tier"] == "MEDIUM_CPU"
+    assert "needs 16 CPU cores, the host can use 12" in result["rejected"]["HEAVY_CPU"]
+
+
+def test_a_12gb_card_with_32gb_and_8_cores_gets_heavy_gpu(registry):
+    result = select_tier(example("nvidia-12gb-32gb-8c.json"), registry)
+    assert result["tier"] == "HEAVY_GPU"
+    assert result["source"] == "auto"
+    assert result["env"]["LOCAL_LLM_GPU_LAYERS"] == -1
+    assert result["expected"]["predicted"]["basis"] == "registry GPU figure"
+
+
+def test_vram_is_never_summed_across_cards(registry, make_facts):
+    result = select_tier(make_facts(cores=8, memory_gb=31.3, vram_mb=(8192, 8192)), registry)
+    assert result["tier"] == "MEDIUM_GPU"
+    assert "needs 12 GB of VRAM on one card, the largest card has 8 GiB" in result["rejected"]["HEAVY_GPU"]
+
+
+def test_an_integrated_gpu_beside_a_real_card_does_not_count(registry):
+    result = select_tier(example("amd-20gb-64gb-16c.json"), registry)
+    assert result["tier"] == "HEAVY_GPU"
+
+
+def test_slow_memory_refuses_a_tier_on_predicted_latency_with_the_numbers(registry, make_facts):
+    result = select_tier(make_facts(cores=8, memory_gb=15.6, bandwidth=9.0), registry)
+    assert result["tier"] == "LIGHT_CPU"
+    # Q4_K_M eta 0.536 x 9 GB/s / 2.39 GB = 2.02 tokens/s: 32 tokens take 15.88 s against 12 s x 1.25 = 15 s.
+    assert "would take 15.88 s for 32 tokens at a predicted 2.02 tokens/s" in result["rejected"]["MEDIUM_CPU"]
+
+
+def test_cpu_tiers_report_a_prompt_speed_from_score_and_cores(registry, make_facts):
+    # Q4_K_M k 21.98 x score 4.5 x 8 cores / (668,788,096 B / 0.6065 B per weight) = 717.6 tokens/s
+    result = select_tier(make_facts(cores=8, memory_gb=7.8, bandwidth=30.0, score=4.5), registry)
+    assert result["tier"] == "LIGHT_CPU"
+    assert result["expected"]["predicted"]["llm_prompt_tokens_per_sec"] == 717.6
+    no_score = select_tier(make_facts(cores=8, memory_gb=7.8, bandwidth=30.0, score=None), registry)
+    assert no_score["expected"]["predicted"]["llm_prompt_tokens_per_sec"] is None
+
+
+def test_the_promise_shown_is_kept_by_the_prediction(registry, make_facts):
+    result = select_tier(make_facts(cores=8, memory_gb=15.6, bandwidth=30.0), registry)
+    predicted = result["expected"]["predicted"]
+    assert predicted["llm_latency_sec"] <= result["expected"]["llm_latency_sec"] * 1.25
+    assert predicted["basis"] == "measured memory bandwidth"
+    assert "predicted" in result["reason"]
+
+
+def test_below_the_score_minimum_refuses_the_tier(registry, make_facts):
+    result = select_tier(make_facts(cores=8, memory_gb=15.6, score=2.0), registry)
+    assert result["tier"] == "LIGHT_CPU"
+    assert "needs a CPU score of 2.5, the host scores 2" in result["rejected"]["MEDIUM_CPU"]
+
+
+def test_without_a_benchmark_score_tiers_with_a_minimum_are_refused(registry, make_facts):
+    result = select_tier(make_facts(cores=8, memory_gb=15.6, score=None, bandwidth=None), registry)
+    assert result["tier"] == "LIGHT_CPU"
+    assert "no benchmark was measured" in result["rejected"]["MEDIUM_CPU"]
+    assert any("could not be predicted" in note for note in result["warnings"])
+
+
+def test_below_light_cpu_cores_fails_clearly(registry, make_facts):
+    with pytest.raises(NoTierFitsError, match="LIGHT_CPU, needs 4 CPU cores, the host can use 2"):
+        select_tier(make_facts(cores=2, memory_gb=23.4), registry)
+
+
+def test_unknown_override_lists_the_valid_tiers(registry, make_facts):
+    with pytest.raises(UnknownTierError) as err:
+        select_tier(make_facts(), registry, override="ULTRA_GPU")
+    assert "'ULTRA_GPU'" in str(err.value)
+    assert "HEAVY_GPU, MEDIUM_GPU, HEAVY_CPU, MEDIUM_CPU, LIGHT_CPU" in str(err.value)
+
+
+def test_an_override_the_host_can_run_has_no_warning(registry, make_facts):
+    result = select_tier(make_facts(cores=8, memory_gb=15.6), registry, override="LIGHT_CPU")
+    assert result["tier"] == "LIGHT_CPU"
+    assert result["source"] == "override"
+    assert result["auto_tier"] == "MEDIUM_CPU"
+    assert result["rejected"] == {}
+    assert not any("cannot run it" in w for w in result["warnings"])
+
+
+def test_an_override_above_the_hardware_is_honoured_loudly(registry, make_facts):
+    result = select_tier(make_facts(cores=8, memory_gb=15.6), registry, override="HEAVY_GPU")
+    assert result["tier"] == "HEAVY_GPU"
+    assert "needs a GPU, the host has none usable" in result["warnings"][0]
+
+
+@pytest.mark.parametrize("omitted", [None, "", "__omit_place_holder__0123abcd"])
+def test_an_omitted_override_means_auto(registry, make_facts, omitted):
+    assert select_tier(make_facts(), registry, override=omitted)["source"] == "auto"
+
+
+def test_missing_facts_name_the_key(registry, make_facts):
+    facts = make_facts()
+    del facts["cpu"]["usable_cores"]
+    with pytest.raises(InvalidFactsError, match="cpu.usable_cores"):
+        select_tier(facts, registry)
+
+
+@pytest.mark.parametrize("bad", ["16", -1, float("nan"), True])
+def test_wrong_fact_types_name_the_key_and_value(registry, make_facts, bad):
+    facts = make_facts()
+    facts["memory"]["usable_gb"] = bad
+    with pytest.raises(InvalidFactsError, match="memory.usable_gb"):
+        select_tier(facts, registry)
+
+
+def test_a_registry_path_is_accepted(make_facts):
+    assert select_tier(make_facts(), default_registry_path())["tier"] == "MEDIUM_CPU"
+
+
+def test_an_invalid_registry_names_the_json_path(registry, make_facts):
+    broken = copy.deepcopy(registry)
+    broken["tiers"]["LIGHT_CPU"]["requirements"]["min_ram_gb"] = -8
+    with pytest.raises(InvalidRegistryError) as err:
+        select_tier(make_facts(), broken)
+    assert err.value.path == "$.tiers.LIGHT_CPU.requirements.min_ram_gb"
+
+
+def test_selection_is_deterministic_and_leaves_its_inputs_alone(registry, make_facts):
+    facts = make_facts()
+    before = (copy.deepcopy(facts), copy.deepcopy(registry))
+    first = select_tier(facts, registry)
+    first["models"]["llm"]["url"] = "changed by the caller"
+    second = select_tier(facts, registry)
+    assert (facts, registry) == before
+    assert second["models"]["llm"]["url"] != "changed by the caller"
+    first["models"]["llm"]["url"] = second["models"]["llm"]["url"]
+    assert first == second
+
+
+def test_the_result_carries_models_env_and_expectations(registry, make_facts):
+    result = select_tier(make_facts(), registry)
+    assert set(result) >= {"tier", "source", "reason", "rejected", "warnings", "expected", "models", "env"}
+    assert result["models"]["llm"]["format"] == "gguf"
+    assert result["env"]["LOCAL_LLM_MAX_TOKENS"] == 32
+    assert result["expected"]["llm_latency_sec"] == 12
+
+
+def test_without_jsonschema_the_error_says_what_to_install(registry, make_facts, monkeypatch):
+    from ansible_collections.voiceagent.models.plugins.plugin_utils._policy import tier_selection
+    monkeypatch.setattr(tier_selection, "HAS_JSONSCHEMA", False)
+    monkeypatch.setattr(tier_selection, "_REGISTRY_CACHE", {})
+    with pytest.raises(tier_selection.MissingDependencyError, match="pip install jsonschema"):
+        select_tier(make_facts(), registry)
+
+
+def test_a_registry_without_expectations_still_selects(registry, make_facts):
+    bare = copy.deepcopy(registry)
+    for tier in bare["tiers"].values():
+        del tier["expectations"]
+    result = select_tier(make_facts(), bare)
+    assert result["tier"] == "MEDIUM_CPU"
+    assert result["expected"]["predicted"]["llm_latency_sec"] > 0
+
+
+numbers = st.one_of(st.none(), st.booleans(), st.integers(-5, 10 ** 6), st.floats(allow_nan=True),
+                    st.text(max_size=3))
+fact_sets = st.fixed_dictionaries({}, optional={
+    "cpu": st.fixed_dictionaries({}, optional={"usable_cores": numbers}),
+    "memory": st.fixed_dictionaries({}, optional={
+        "usable_gb": numbers, "total_gb": numbers, "cgroup_limit_gb": numbers}),
+    "gpu": st.one_of(st.none(), st.fixed_dictionaries({}, optional={
+        "present": st.one_of(st.booleans(), numbers), "count": numbers, "max_vram_gb": numbers})),
+    "benchmark": st.fixed_dictionaries({}, optional={"score": numbers, "memory_bandwidth_gbps": numbers}),
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(facts=fact_sets, override=st.one_of(st.none(), st.sampled_from(["LIGHT_CPU", "HEAVY_GPU", "NOPE"])))
+def test_random_facts_give_a_tier_or_a_documented_error(registry, facts, override):
+    try:
+        result = select_tier(facts, registry, override=override)
+    except SelectionError as exc:
+        assert str(exc).endswith(".")
+        return
+    assert result["tier"] in registry["tiers"]
+    assert select_tier(facts, registry, override=override) == result
+
+
+# Random registries (the shipped one, mutated in up to three places) with random facts and overrides.
+def _registry_strategies():
+    spec = importlib.util.spec_from_file_location(
+        "voiceagent_test_registry_strategies", str(pathlib.Path(__file__).resolve().parent / "test_registry.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.mutated_registries
+
+
+mutated_registries = _registry_strategies()
+DOCUMENTED = (InvalidFactsError, InvalidRegistryError, NoTierFitsError, UnknownTierError)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=mutated_registries(), facts=st.one_of(fact_sets, st.just(None)),
+       override=st.one_of(st.none(), st.sampled_from(["LIGHT_CPU", "HEAVY_GPU", "NOPE", ""])))
+def test_random_registries_give_a_tier_or_a_documented_error_with_a_sentence(make_facts, doc, facts, override):
+    facts = make_facts() if facts is None else facts
+    try:
+        result = select_tier(facts, doc, override=override)
+    except DOCUMENTED as exc:
+        text = str(exc)
+        if isinstance(exc, InvalidRegistryError):
+            assert text.startswith("registry field $") and exc.path.startswith("$")
+        else:
+            assert text.endswith(".") and len(text.split()) >= 4
+        return
+    assert result["tier"] in doc["tiers"]

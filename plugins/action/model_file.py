@@ -29,7 +29,8 @@ from ansible.utils.display import Display
 from ansible_collections.voiceagent.models.plugins.module_utils._transfer.atomic_write import write_atomically
 from ansible_collections.voiceagent.models.plugins.module_utils._transfer.digest_cache import file_digests
 from ansible_collections.voiceagent.models.plugins.module_utils._transfer.http_download import DownloadError, download
-from ansible_collections.voiceagent.models.plugins.module_utils._transfer.model_formats import controller_part_path
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.model_layout import controller_part_path
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.pin_check import mismatches
 from ansible_collections.voiceagent.models.plugins.plugin_utils.digest_lock import (
     DigestConflictError,
     pin,
@@ -166,13 +167,11 @@ class ActionModule(ActionBase):
             digests = state.get("digests") or file_digests(part, ("sha256", "md5"))
             sha256, md5 = digests["sha256"], digests["md5"]
             actual_size = os.path.getsize(part)
-            problems = []
-            if size is not None and actual_size != int(size):
-                problems.append("size %d, expected %s" % (actual_size, size))
-            if module_args.get("md5") and md5 != module_args["md5"]:
-                problems.append("md5 %s, expected %s" % (md5, module_args["md5"]))
-            if expected and sha256 != expected:
-                problems.append("sha256 %s, expected %s" % (sha256, expected))
+            pinned_values = {"size": int(size) if size is not None else None, "md5": module_args.get("md5"),
+                             "sha256": expected}
+            wrong = mismatches(pinned_values, {"size": actual_size, "md5": md5, "sha256": sha256},
+                               ("size", "md5", "sha256"))
+            problems = ["%s %s, expected %s" % problem for problem in wrong]
             if problems:
                 os.unlink(part)
                 raise AnsibleActionFail("controller download of %s from %s is wrong: %s; the partial file was removed."

@@ -17,6 +17,8 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.voiceagent.models.plugins.module_utils._transfer import digest_cache
 from ansible_collections.voiceagent.models.plugins.module_utils._transfer import host_lock
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import http_download
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import leftovers
 from ansible_collections.voiceagent.models.plugins.module_utils._transfer import model_formats as mf
 from ansible_collections.voiceagent.models.plugins.modules import model_file
 from ansible_collections.voiceagent.models.tests.support.mirror_server import MirrorServer
@@ -468,7 +470,7 @@ def test_a_run_holding_the_host_lock_makes_the_second_fail_clearly(mirror, model
 def test_the_lock_is_held_during_the_write_and_released_after(mirror, models, capsys, tmp_path, monkeypatch):
     lock = str(tmp_path / ".voiceagent.lock")
     seen = []
-    real_replace = model_file.os.replace
+    real_replace = os.replace
 
     def replace(src, dst):
         # Another writer trying now must find the lock taken, signed by this run.
@@ -476,7 +478,7 @@ def test_the_lock_is_held_during_the_write_and_released_after(mirror, models, ca
             host_lock.acquire(lock, 0)
         seen.append(json.loads(open(lock).read())["what"])
         return real_replace(src, dst)
-    monkeypatch.setattr(model_file.os, "replace", replace)
+    monkeypatch.setattr(os, "replace", replace)
     assert run(gguf_args(mirror, models, host_lock=lock), capsys)["state"] == "downloaded"
     monkeypatch.undo()
     assert seen and set(seen) == {"model_file %s" % (models / "tiny.gguf")}
@@ -502,9 +504,9 @@ def test_a_full_disk_removes_the_part_and_keeps_the_old_file(mirror, models, cap
     def fill_up(url, part, **kwargs):
         with open(part, "ab") as out:
             out.write(b"x" * 4096)
-        raise model_file.dl.DownloadError("Writing %s failed after 4096 bytes: No space left on device." % part,
+        raise http_download.DownloadError("Writing %s failed after 4096 bytes: No space left on device." % part,
                                           resumable=True, bytes_now=4096, errno=errno.ENOSPC)
-    monkeypatch.setattr(model_file.dl, "download", fill_up)
+    monkeypatch.setattr(http_download, "download", fill_up)
     result = run(gguf_args(mirror, models), capsys)
     assert result["failed"] and result["disk_full"] is True and result.get("state") != "partial"
     assert "The disk filled up" in result["msg"] and "after 4096 bytes" in result["msg"]
@@ -594,10 +596,10 @@ def _push(models, age_seconds):
 
 
 def test_a_push_left_by_a_killed_run_is_removed_once_it_is_stale(mirror, models, capsys):
-    pushed = _push(models, model_file.STALE_PUSH_SECONDS + 60)
+    pushed = _push(models, leftovers.STALE_PUSH_SECONDS + 60)
     first = run(gguf_args(mirror, models), capsys)
     assert first["state"] == "downloaded" and first["cleaned_up"] == [str(pushed)] and not pushed.exists()
-    pushed = _push(models, model_file.STALE_PUSH_SECONDS + 60)
+    pushed = _push(models, leftovers.STALE_PUSH_SECONDS + 60)
     second = run(gguf_args(mirror, models), capsys)
     assert second["state"] == "present" and second["changed"] is True and not pushed.exists()
 
@@ -609,7 +611,7 @@ def test_a_recent_push_may_be_another_runs_transfer_and_stays(mirror, models, ca
 
 
 def test_check_mode_leaves_a_stale_push_alone(mirror, models, capsys):
-    pushed = _push(models, model_file.STALE_PUSH_SECONDS + 60)
+    pushed = _push(models, leftovers.STALE_PUSH_SECONDS + 60)
     result = run(gguf_args(mirror, models), capsys, check_mode=True)
     assert result["cleaned_up"] == [] and pushed.exists()
 
@@ -618,7 +620,7 @@ def test_the_push_given_as_src_is_taken_not_removed(mirror, models, capsys):
     data = mirror.files["llm/tiny.gguf"]
     pushed = models / ".tiny.gguf.controller-part"
     pushed.write_bytes(data)
-    old = time.time() - model_file.STALE_PUSH_SECONDS - 60
+    old = time.time() - leftovers.STALE_PUSH_SECONDS - 60
     os.utime(str(pushed), (old, old))
     result = run(gguf_args(mirror, models, src=str(pushed)), capsys)
     assert result["state"] == "downloaded" and (models / "tiny.gguf").read_bytes() == data

@@ -32,14 +32,13 @@ author:
   - voiceagent.models maintainers (@voiceagent)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - voiceagent.models._attributes
+  - voiceagent.models._file_attributes
+  - voiceagent.models._host_lock
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
     details: The diff holds only the keys of O(values) that change, one C(KEY=value) line each.
-  platform:
-    platforms: posix
 options:
   path:
     description:
@@ -58,25 +57,13 @@ options:
       - Create the file when it does not exist. When V(false), a missing file is an error.
     type: bool
     default: true
-  mode:
-    description:
-      - Permissions of the file when this module creates it, as an octal string such as V('0600').
-        Quote it in YAML, because an unquoted V(600) is the decimal number 600.
-      - An existing file keeps its mode.
-    type: raw
-    default: '0600'
+  # owner, group and mode are described in voiceagent.models._file_attributes.
   owner:
-    description:
-      - Owner of the file, a name or a numeric id.
-      - Applied when the file is created, and to an existing file only when given.
-        Without it an existing file keeps its owner.
     type: str
   group:
-    description:
-      - Group of the file, a name or a numeric id.
-      - Applied when the file is created, and to an existing file only when given.
-        Without it an existing file keeps its group.
     type: str
+  mode:
+    default: '0600'
   follow:
     description:
       - What to do when O(path) is a symbolic link.
@@ -85,20 +72,13 @@ options:
       - When V(true), the link's target is edited and the link itself is kept.
     type: bool
     default: false
-  host_lock:
-    description:
-      - A lock file on the host that the writing modules of this collection share, for example
-        C(/opt/asterisk-ai-voice-agent/.voiceagent.lock). The read, edit and write of the file happen under it,
-        so two runs at once never lose each other's change. Not taken in check mode. No lock when not given.
-      - While holding it, the module also removes the temp copies (C(.<name>.XXXXXXXX.tmp)) that a run killed
-        mid-write left beside the file; they may hold secrets. Without a lock they are left alone, because they
-        could belong to a write in progress.
-    type: path
-  lock_timeout:
-    description: Seconds to wait for O(host_lock) when another run holds it, then fail naming the holder.
-    type: float
-    default: 600
 notes:
+  - O(mode) applies when the module creates the file; an existing file keeps its mode. O(owner) and O(group)
+    apply when the file is created, and to an existing file only when given.
+  - Under O(host_lock), the read, edit and write of the file happen under the lock, so two runs at once never
+    lose each other's change. While holding it, the module also removes the temp copies
+    (C(.<name>.XXXXXXXX.tmp)) that a run killed mid-write left beside the file; they may hold secrets. Without a
+    lock they are left alone, because they could belong to a write in progress.
   - Keys are matched exactly and case-sensitively. Assignments with an C(export ) prefix or blanks
     around C(=) count; commented lines such as C(# LOCAL_LLM_MODEL_PATH=/old) never do.
   - See C(docs/env-file.md) in the collection for how docker compose and python-dotenv read each form.

@@ -32,15 +32,8 @@ requirements:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  facts:
-    support: full
-  platform:
-    platforms: posix
+  - voiceagent.models._attributes
+  - voiceagent.models._attributes.facts
 options:
   benchmark:
     description:

@@ -46,14 +46,12 @@ author:
   - voiceagent.models maintainers (@voiceagent)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - voiceagent.models._attributes
+  - voiceagent.models._file_attributes
+  - voiceagent.models._host_lock
 attributes:
   check_mode:
-    support: full
     details: Nothing is written or downloaded, and no network request is made.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 options:
   url:
     description:
@@ -114,20 +112,12 @@ options:
       - Expected size of the downloaded file in bytes (the zip for O(format=vosk-zip)).
       - Also lets the module refuse a server that announces another size before anything is transferred.
     type: int
+  # owner, group and mode are described in voiceagent.models._file_attributes.
   owner:
-    description:
-      - Name or numeric id of the user that owns the file (every file and directory for O(format=vosk-zip)).
     type: str
   group:
-    description:
-      - Name or numeric id of the group of the file (every file and directory for O(format=vosk-zip)).
     type: str
   mode:
-    description:
-      - Permissions of the file, as an octal string such as V('0644') or a number (YAML C(0644) unquoted is the
-        same). Symbolic modes are not supported.
-      - For O(format=vosk-zip) every file gets this mode; directories always get C(0755).
-    type: raw
     default: '0644'
   max_seconds:
     description:
@@ -146,20 +136,51 @@ options:
       - Whether to check the server's TLS certificate. Leave it on outside tests.
     type: bool
     default: true
-  host_lock:
+  upstream_url:
     description:
-      - A lock file on the host, for example C(/opt/asterisk-ai-voice-agent/.voiceagent.lock), that every writing
-        module of this collection takes for the duration of its write. Its directory must exist. It is created
-        when missing and never followed when it is a symbolic link.
-      - Not taken in check mode, so check mode neither waits nor creates anything.
-      - When not given, no lock is taken.
+      - Controller (action plugin). The URL the file is known by in O(lock_file) and in the controller cache,
+        when O(url) is a mirror of it. Defaults to O(url).
+    type: str
+  lock_file:
+    description:
+      - Controller (action plugin). A JSON lock file on the controller that pins the SHA-256 of files the
+        registry gives none for, keyed by O(upstream_url).
+      - Without O(sha256), a digest pinned there is used as O(sha256) (RV(digest_source=lock)). After a verified
+        download whose digest was not pinned yet, it is recorded there (RV(digest_source=recorded)); another
+        digest for the same URL fails the task.
     type: path
-  lock_timeout:
+  progress_interval:
     description:
-      - Seconds to wait for O(host_lock) when another run holds it, then fail. V(0) fails at once.
+      - Controller (action plugin). Seconds per module call; after each one the controller prints a progress
+        line (bytes done of the total) and calls the module again until the file is complete. Passed to the
+        module as O(max_seconds).
+      - V(0) transfers in one call without progress lines.
     type: float
-    default: 600
+    default: 0
+  via_controller:
+    description:
+      - Controller (action plugin). Fetch the file once into O(controller_cache) on the controller and push it
+        to the host, instead of every host downloading it. The host verifies the push and puts it in place as
+        with O(src). Forks that need the same file wait for the first one's fetch.
+      - The host is checked first (as with O(present_only)); nothing is fetched or pushed for a present O(dest).
+      - Ignored in check mode.
+    type: bool
+    default: false
+  controller_cache:
+    description:
+      - Controller (action plugin). The directory of the cache of O(via_controller) on the controller, with one
+        file per SHA-256. Defaults to C(~/.cache/voiceagent/blobs).
+    type: path
+  digest_source:
+    description:
+      - Controller (action plugin). Where the given O(sha256) comes from, as the plan of the
+        P(voiceagent.models.provision_plan#filter) filter names it (V(registry) or V(lock)); returned as
+        RV(digest_source). Without O(sha256) it is ignored.
+      - Defaults to V(registry) when O(sha256) is given.
+    type: str
 notes:
+  - O(owner) and O(group) apply to the file, and for O(format=vosk-zip) to every file and directory of the
+    model. O(mode) applies to the file, and for O(format=vosk-zip) to every file; directories always get C(0755).
   - An interrupted download leaves only the hidden part file; O(dest) never holds a partial file. A part file
     found beside a O(dest) that is already right is removed.
   - For a present Vosk directory only the owner and group of the directory itself are compared; when they differ,
@@ -307,6 +328,27 @@ cleaned_up:
   type: list
   elements: str
   sample: [/opt/voiceagent/models/stt/.vosk-model-small-en-us-0.15.tmp-3k2j1x]
+digest_source:
+  description:
+    - Where the SHA-256 the file was checked with came from. V(registry) (or the given O(digest_source)) when
+      O(sha256) was given; V(lock) when it was pinned in O(lock_file); V(recorded) when this download was the
+      first and its digest was just pinned in O(lock_file); V(null) when nothing pins it.
+    - Set by the action plugin on the controller.
+  returned: success
+  type: str
+  sample: recorded
+name:
+  description: The file name of O(dest) (or the URL when O(dest) has none), as the progress lines name it.
+  returned: success
+  type: str
+  sample: tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf
+bytes_pushed:
+  description:
+    - With O(via_controller), the bytes pushed from the controller cache to the host; RV(bytes_downloaded)
+      is then V(0), since the host downloaded nothing.
+  returned: when the file was pushed from the controller
+  type: int
+  sample: 668788096
 msg:
   description: One sentence on what happened.
   returned: always
@@ -349,6 +391,13 @@ def main():
             validate_certs=dict(type="bool", default=True),
             host_lock=dict(type="path"),
             lock_timeout=dict(type="float", default=600),
+            # Taken by the action plugin on the controller; they never reach the host.
+            upstream_url=dict(type="str"),
+            lock_file=dict(type="path"),
+            progress_interval=dict(type="float", default=0),
+            via_controller=dict(type="bool", default=False),
+            controller_cache=dict(type="path"),
+            digest_source=dict(type="str"),
         ),
         required_one_of=[("url", "src")],
         supports_check_mode=True,

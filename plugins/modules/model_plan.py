@@ -25,13 +25,7 @@ author:
   - voiceagent.models maintainers (@voiceagent)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - voiceagent.models._attributes
 options:
   files:
     description:

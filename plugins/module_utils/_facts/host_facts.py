@@ -106,6 +106,8 @@ def memory_facts(limits, warnings):
         "available_gb": _gib(available),
         "cgroup_limit_gb": _gib(limit),
         "usable_gb": _gib(usable),
+        # Where total and available came from; a playbook installs psutil when it is proc_meminfo.
+        "source": "psutil" if HAS_PSUTIL else "proc_meminfo",
     }
 
 

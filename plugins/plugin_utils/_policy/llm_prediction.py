@@ -116,13 +116,13 @@ def _positive(*values):
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values)
 
 
-def cpu_tokens_per_sec(bandwidth_gbps, model_bytes, quantization=None, eta=None):
+def cpu_tokens_per_sec(memory_bandwidth_gbps, model_bytes, quantization=None, eta=None):
     """Generation speed predicted from copy bandwidth, or None when unknown."""
-    if not _positive(bandwidth_gbps, model_bytes):
+    if not _positive(memory_bandwidth_gbps, model_bytes):
         return None
     if eta is None:
         eta = eta_for(quantization)
-    return eta * bandwidth_gbps * 1e9 / model_bytes
+    return eta * memory_bandwidth_gbps * 1e9 / model_bytes
 
 
 def cpu_prompt_tokens_per_sec(score, cores, model_bytes, quantization=None, k=None):

@@ -16,6 +16,8 @@ except ImportError:  # pragma: no cover - Python 2 is not supported
     urlsplit = None
 
 from ansible_collections.voiceagent.models.plugins.module_utils._transfer.model_formats import ZIP_PEAK_FACTOR
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.agent_contract import agent_env
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import iter_files
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry_url import url_problem
 
 MIRROR_SCHEMES = ("https", "http", "file")
@@ -129,35 +131,28 @@ def plan_files(models, models_dir, mirror=None, lock=None):
     registry has no sha256 for takes the pinned one, marked ``digest_source: lock``.
     """
     pins = (lock or {}).get("files") or {}
-    files = [_entry("stt", models["stt"], models_dir, mirror, pins),
-             _entry("llm", models["llm"], models_dir, mirror, pins)]
-    files.extend(_entry("tts", spec, models_dir, mirror, pins) for spec in models["tts"]["files"])
-    return files
+    return [_entry(spec["role"], spec, models_dir, mirror, pins) for spec in iter_files({"models": models})]
 
 
 def _container_path(container_models_dir, registry_path):
     return host_path(container_models_dir.rstrip("/") or "/", registry_path)
 
 
-def env_values(selection, container_models_dir, usable_cores):
-    """The ``.env`` keys the collection owns, in a stable order."""
+def env_values(selection, container_models_dir, usable_cores, manage_backends=True):
+    """The ``.env`` keys the collection owns, in a stable order (agent_contract says why each)."""
     models = selection["models"]
     onnx = [f for f in models["tts"]["files"] if f["format"] == "piper-onnx"]
-    gpu_tier = selection["env"].get("LOCAL_LLM_GPU_LAYERS", 0) != 0
     values = [
         ("LOCAL_STT_MODEL_PATH", _container_path(container_models_dir, models["stt"]["target_path"])),
         ("LOCAL_LLM_MODEL_PATH", _container_path(container_models_dir, models["llm"]["dest_path"])),
         ("LOCAL_TTS_MODEL_PATH", _container_path(container_models_dir, onnx[0]["dest_path"]) if onnx else ""),
     ]
-    values.extend(sorted(selection["env"].items()))
-    values.append(("LOCAL_LLM_THREADS", int(usable_cores)))
-    # The agent offloads to a GPU only on GPU tiers; a small card beside a CPU tier stays unused.
-    values.append(("GPU_AVAILABLE", "true" if gpu_tier else "false"))
+    values.extend(agent_env(selection, usable_cores, manage_backends))
     return dict(values)
 
 
 def provision_plan(selection, models_dir, container_models_dir="/app/models", mirror=None, usable_cores=1,
-                   lock=None):
+                   lock=None, manage_backends=True):
     """Everything the role needs for one host: files, .env values, and what to keep when pruning."""
     if not isinstance(selection, dict) or "models" not in selection or "env" not in selection:
         raise PlanError("The selection must be the result of voiceagent.models.select_tier, got %r."
@@ -170,7 +165,9 @@ def provision_plan(selection, models_dir, container_models_dir="/app/models", mi
     return {
         "tier": selection.get("tier"),
         "files": files,
-        "env": env_values(selection, container_models_dir, usable_cores),
+        "env": env_values(selection, container_models_dir, usable_cores, manage_backends),
+        "backends": {"stt": selection["models"]["stt"].get("backend") or "vosk",
+                     "tts": selection["models"]["tts"].get("backend") or "piper"},
         "keep": sorted(f["dest"] for f in files),
         "directories": sorted(set(posixpath.dirname(f["dest"]) for f in files)),
     }

@@ -25,6 +25,13 @@ import json
 import math
 
 from ansible_collections.voiceagent.models.plugins.module_utils._units import GIB
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.agent_contract import (
+    ContractError,
+    agent_context,
+    gpu_layers,
+    gpu_vendors,
+    kv_cache_bytes,
+)
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.llm_prediction import (
     cpu_prompt_tokens_per_sec,
     cpu_tokens_per_sec,
@@ -108,6 +115,7 @@ def read_facts(facts):
     if not isinstance(present, bool):
         raise InvalidFactsError("The hardware fact 'gpu.present' must be true or false, got %r." % (present,))
     return {
+        "cards": _cards(facts, present),
         "memory_gb": memory,
         "limit_gb": _number(facts, "memory.cgroup_limit_gb", required=False),
         "total_gb": _number(facts, "memory.total_gb", required=False),
@@ -115,8 +123,23 @@ def read_facts(facts):
         "gpu": present and (_number(facts, "gpu.count", required=False) or 1) > 0,
         "vram_gb": (_number(facts, "gpu.max_vram_gb", required=False) or 0.0) if present else 0.0,
         "score": _number(facts, "benchmark.score", required=False),
-        "bandwidth": _number(facts, "benchmark.memory_bandwidth_gbps", required=False),
+        "memory_bandwidth_gbps": _number(facts, "benchmark.memory_bandwidth_gbps", required=False),
     }
+
+
+_VENDOR_NAMES = {"nvidia": "NVIDIA", "amd": "AMD"}
+
+
+def _cards(facts, present):
+    """Discrete cards as (vendor, VRAM GiB, name); the summary stands in when the list is missing."""
+    if not present:
+        return []
+    gpus = facts.get("gpus")
+    if isinstance(gpus, list):
+        return [(g.get("vendor"), round((g.get("vram_total_mb") or 0) / 1024.0, 2), g.get("name"))
+                for g in gpus if isinstance(g, dict) and not g.get("integrated")]
+    gpu = facts.get("gpu") or {}
+    return [(gpu.get("vendor"), _number(facts, "gpu.max_vram_gb", required=False) or 0.0, None)]
 
 
 _REGISTRY_CACHE = {}
@@ -164,7 +187,7 @@ def predict(tier, host):
         tps = llm.get("expected_tokens_per_sec_gpu")
         basis = "registry GPU figure" if tps else None
     else:
-        tps = cpu_tokens_per_sec(host["bandwidth"], llm["size_bytes"], llm.get("quantization"))
+        tps = cpu_tokens_per_sec(host["memory_bandwidth_gbps"], llm["size_bytes"], llm.get("quantization"))
         basis = "measured memory bandwidth" if tps else None
         prompt_tps = cpu_prompt_tokens_per_sec(host["score"], host["cores"], llm["size_bytes"], llm.get("quantization"))
     seconds = llm_seconds(max_tokens, tps)
@@ -187,12 +210,20 @@ def check_tier(name, tier, host):
     if host["cores"] < req.get("min_cpu_cores", 0):
         failures.append("needs %s CPU cores, the host can use %s" % (req["min_cpu_cores"], _fmt(host["cores"])))
     gpu_tier = bool(req.get("gpu_required"))
+    vendors = gpu_vendors(tier)
+    usable = [card for card in host["cards"] if card[0] in vendors]
+    vram_gb = max([card[1] for card in usable] or [0.0])
     if gpu_tier and not host["gpu"]:
         failures.append("needs a GPU, the host has none usable")
+    elif gpu_tier and not usable:
+        failures.append("needs a GPU the agent's image can use (%s; its GPU image is CUDA only), the host has only %s"
+                        % (" or ".join(_VENDOR_NAMES.get(v, v) for v in vendors),
+                           ", ".join("%s %s" % (_VENDOR_NAMES.get(v, v or "unknown vendor"), n or "card")
+                                     for v, _, n in host["cards"])))
     min_vram = req.get("min_gpu_vram_gb")
-    if gpu_tier and host["gpu"] and min_vram and host["vram_gb"] < min_vram * (1 - CAPACITY_TOLERANCE):
+    if gpu_tier and usable and min_vram and vram_gb < min_vram * (1 - CAPACITY_TOLERANCE):
         failures.append("needs %s GB of VRAM on one card, the largest card has %s GiB"
-                        % (_fmt(min_vram), _fmt(host["vram_gb"])))
+                        % (_fmt(min_vram), _fmt(vram_gb)))
     min_score = req.get("cpu_benchmark_min")
     if min_score is not None:
         if host["score"] is None:
@@ -200,14 +231,16 @@ def check_tier(name, tier, host):
         elif host["score"] < min_score:
             failures.append("needs a CPU score of %s, the host scores %s" % (_fmt(min_score), _fmt(host["score"])))
     llm_gb = tier["models"]["llm"]["size_bytes"] / GIB
+    # The KV cache at the context the agent will use, where the registry has the GGUF header keys.
+    kv_gb = (kv_cache_bytes(tier["models"]["llm"], agent_context(tier)[0]) or 0) / GIB
     on_gpu = gpu_tier and tier["env"].get("LOCAL_LLM_GPU_LAYERS", -1) == -1
     if on_gpu:
-        need = llm_gb * VRAM_MARGIN_FACTOR + VRAM_MARGIN_GB
-        if host["gpu"] and host["vram_gb"] < need:
+        need = llm_gb * VRAM_MARGIN_FACTOR + VRAM_MARGIN_GB + kv_gb
+        if usable and vram_gb < need:
             failures.append("its %s GiB LLM needs %s GiB of VRAM with KV cache, the largest card has %s GiB"
-                            % (_fmt(llm_gb), _fmt(need), _fmt(host["vram_gb"])))
+                            % (_fmt(llm_gb), _fmt(need), _fmt(vram_gb)))
     else:
-        need = llm_gb * RAM_MARGIN_FACTOR + RAM_MARGIN_GB
+        need = llm_gb * RAM_MARGIN_FACTOR + RAM_MARGIN_GB + kv_gb
         if host["memory_gb"] < need:
             failures.append("its %s GiB LLM needs %s GiB of memory with KV cache, the host has %s"
                             % (_fmt(llm_gb), _fmt(need), _memory_words(host)))
@@ -223,9 +256,19 @@ def check_tier(name, tier, host):
     return failures, notes, prediction
 
 
-def _result(name, tier, source, reason, rejected, warnings, prediction, auto_tier):
+def _result(registry, name, source, reason, rejected, warnings, prediction, auto_tier, host):
+    tier = registry["tiers"][name]
     expected = dict(tier.get("expectations", {}))
     expected["predicted"] = prediction
+    env = dict(tier["env"])
+    env["LOCAL_LLM_CONTEXT"], context_note = agent_context(tier)
+    try:
+        env["LOCAL_LLM_GPU_LAYERS"] = gpu_layers(name, tier)
+    except ContractError as exc:
+        raise SelectionError(str(exc))
+    prediction["gpu_layers"] = env["LOCAL_LLM_GPU_LAYERS"]
+    if context_note:
+        warnings = warnings + [context_note]
     return {
         "tier": name,
         "source": source,
@@ -234,8 +277,13 @@ def _result(name, tier, source, reason, rejected, warnings, prediction, auto_tie
         "warnings": warnings,
         "expected": expected,
         "models": copy.deepcopy(tier["models"]),
-        "env": dict(tier["env"]),
+        "env": env,
+        # The agent's GPU_AVAILABLE: a GPU tier on a host with an NVIDIA card it can use.
+        "gpu_available": bool(tier["requirements"].get("gpu_required")) and "nvidia" in gpu_vendors(tier)
+        and any(card[0] == "nvidia" for card in host["cards"]),
         "rank": tier["rank"],
+        # Every tier's rank, so a minimum-tier gate needs no second selection.
+        "ranks": dict((other, data["rank"]) for other, data in registry["tiers"].items()),
         "auto_tier": auto_tier,
     }
 
@@ -276,7 +324,7 @@ def select_tier(facts, registry, override=None):
                         % (override, "; it ".join(failures))] + warnings
         reason = "%s was chosen by the inventory override voiceagent_tier (the hardware alone gives %s)." % (
             override, auto_name or "no tier")
-        return _result(override, tier, "override", reason, {}, warnings, prediction, auto_name)
+        return _result(registry, override, "override", reason, {}, warnings, prediction, auto_name, host)
     if auto_name is None:
         weakest = order[-1]
         raise NoTierFitsError("No tier fits this host. The weakest, %s, %s. Set voiceagent_tier to override."
@@ -291,4 +339,4 @@ def select_tier(facts, registry, override=None):
         reason += ", and a predicted %s s for its LLM reply (promise %s s)" % (
             _fmt(auto_prediction["llm_latency_sec"]), _fmt(tier.get("expectations", {}).get("llm_latency_sec")))
     reason += "."
-    return _result(auto_name, tier, "auto", reason, rejected, notes, auto_prediction, auto_name)
+    return _result(registry, auto_name, "auto", reason, rejected, notes, auto_prediction, auto_name, host)

@@ -82,9 +82,11 @@ def test_a_failing_benchmark_becomes_a_warning(tmp_path, monkeypatch):
 
 def test_a_cgroup_limit_caps_usable_and_available_memory(monkeypatch):
     monkeypatch.setattr(host_facts, "_system_memory", lambda warnings: (64 * GIB, 60 * GIB))
+    monkeypatch.setattr(host_facts, "HAS_PSUTIL", True)
     limits = {"memory_limit_bytes": 6 * GIB, "memory_usage_bytes": 2 * GIB}
     memory = host_facts.memory_facts(limits, [])
-    assert memory == {"total_gb": 64.0, "available_gb": 4.0, "cgroup_limit_gb": 6.0, "usable_gb": 6.0}
+    assert memory == {"total_gb": 64.0, "available_gb": 4.0, "cgroup_limit_gb": 6.0, "usable_gb": 6.0,
+                      "source": "psutil"}
 
 
 def test_memory_is_never_floored(monkeypatch):
@@ -173,3 +175,11 @@ def test_gather_on_hostile_files_and_tools_gives_facts_and_warnings(files, tools
         assert str(exc).endswith(".")
     else:
         assert result["tier"]
+
+
+def test_memory_source_says_where_the_figures_came_from(monkeypatch):
+    monkeypatch.setattr(host_facts, "_system_memory", lambda warnings: (16 * GIB, 15 * GIB))
+    monkeypatch.setattr(host_facts, "HAS_PSUTIL", False)
+    assert host_facts.memory_facts({}, [])["source"] == "proc_meminfo"
+    monkeypatch.setattr(host_facts, "HAS_PSUTIL", True)
+    assert host_facts.memory_facts({}, [])["source"] == "psutil"

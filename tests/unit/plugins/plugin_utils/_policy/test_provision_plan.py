@@ -47,7 +47,12 @@ def test_env_holds_container_paths_tuning_threads_and_gpu_flag(selection):
         "LOCAL_STT_MODEL_PATH": "/app/models/stt/vosk-model-small-en-us-0.15",
         "LOCAL_LLM_MODEL_PATH": "/app/models/llm/tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf",
         "LOCAL_TTS_MODEL_PATH": "/app/models/tts/en_US-lessac-medium.onnx",
-        "LOCAL_LLM_CONTEXT": 512,
+        "LOCAL_AI_MODE": "full",
+        "LOCAL_STT_BACKEND": "vosk",
+        "LOCAL_TTS_BACKEND": "piper",
+        "LOCAL_LLM_CHAT_FORMAT": "zephyr",
+        "LOCAL_LLM_STOP_TOKENS": "</s>,<|user|>",
+        "LOCAL_LLM_CONTEXT": 768,
         "LOCAL_LLM_GPU_LAYERS": 0,
         "LOCAL_LLM_INFER_TIMEOUT_SEC": 45,
         "LOCAL_LLM_MAX_TOKENS": 24,
@@ -57,9 +62,30 @@ def test_env_holds_container_paths_tuning_threads_and_gpu_flag(selection):
 
 
 def test_a_gpu_tier_turns_the_gpu_on(make_facts):
-    selection = select_tier(make_facts(), default_registry_path(), override="MEDIUM_GPU")
+    selection = select_tier(make_facts(vram_mb=(8192,)), default_registry_path(), override="MEDIUM_GPU")
     env = provision_plan(selection, "/opt/agent/models")["env"]
-    assert env["GPU_AVAILABLE"] == "true" and env["LOCAL_LLM_GPU_LAYERS"] == -1
+    # Llama-2-7B has 32 blocks: 33 offloadable layers with the output layer; never the agent's -1 guess.
+    assert env["GPU_AVAILABLE"] == "true" and env["LOCAL_LLM_GPU_LAYERS"] == 33
+
+
+def test_threads_are_capped_at_16_and_at_least_1(selection):
+    assert provision_plan(selection, "/opt/a/models", usable_cores=64)["env"]["LOCAL_LLM_THREADS"] == 16
+    assert provision_plan(selection, "/opt/a/models", usable_cores=0.5)["env"]["LOCAL_LLM_THREADS"] == 1
+
+
+def test_manage_backends_false_leaves_the_backend_keys_alone(selection):
+    plan = provision_plan(selection, "/opt/a/models", manage_backends=False)
+    assert "LOCAL_STT_BACKEND" not in plan["env"] and "LOCAL_TTS_BACKEND" not in plan["env"]
+    assert plan["backends"] == {"stt": "vosk", "tts": "piper"}
+    assert plan["env"]["LOCAL_AI_MODE"] == "full"
+
+
+def test_a_gpu_tier_on_an_amd_override_keeps_gpu_available_false(make_facts):
+    facts = make_facts(cores=8, memory_gb=31.3, vram_mb=(16384,))
+    facts["gpus"][0]["vendor"] = "amd"
+    facts["gpu"]["vendor"] = "amd"
+    selection = select_tier(facts, default_registry_path(), override="MEDIUM_GPU")
+    assert provision_plan(selection, "/opt/a/models")["env"]["GPU_AVAILABLE"] == "false"
 
 
 @pytest.mark.parametrize("models_dir", ["relative/models", ""])

@@ -185,10 +185,11 @@ def test_shipped_requirements_match_upstream_table():
         "min_ram_gb": 16, "min_cpu_cores": 8, "gpu_required": False, "cpu_benchmark_min": 2.5}
     assert tiers["HEAVY_CPU"]["requirements"] == {
         "min_ram_gb": 32, "min_cpu_cores": 16, "gpu_required": False, "cpu_benchmark_min": 4.0}
+    # gpu_vendors is ours, not upstream's: the agent's GPU image is CUDA only.
     assert tiers["MEDIUM_GPU"]["requirements"] == {
-        "min_ram_gb": 16, "min_cpu_cores": 4, "gpu_required": True, "min_gpu_vram_gb": 6}
+        "min_ram_gb": 16, "min_cpu_cores": 4, "gpu_required": True, "min_gpu_vram_gb": 6, "gpu_vendors": ["nvidia"]}
     assert tiers["HEAVY_GPU"]["requirements"] == {
-        "min_ram_gb": 32, "min_cpu_cores": 8, "gpu_required": True, "min_gpu_vram_gb": 12}
+        "min_ram_gb": 32, "min_cpu_cores": 8, "gpu_required": True, "min_gpu_vram_gb": 12, "gpu_vendors": ["nvidia"]}
     keys = ("stt_latency_sec", "llm_latency_sec", "tts_latency_sec")
     latencies = {name: [tiers[name]["expectations"][k] for k in keys] for name in tiers}
     assert latencies == {"LIGHT_CPU": [2, 8, 3], "MEDIUM_CPU": [2, 12, 3], "HEAVY_CPU": [2, 18, 3],

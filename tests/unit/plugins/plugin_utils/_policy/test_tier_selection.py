@@ -91,7 +91,8 @@ def test_a_12gb_card_with_32gb_and_8_cores_gets_heavy_gpu(registry):
     result = select_tier(example("nvidia-12gb-32gb-8c.json"), registry)
     assert result["tier"] == "HEAVY_GPU"
     assert result["source"] == "auto"
-    assert result["env"]["LOCAL_LLM_GPU_LAYERS"] == -1
+    # The registry's -1 (all layers) is written as Llama-2-13B's 40 blocks + the output layer.
+    assert result["env"]["LOCAL_LLM_GPU_LAYERS"] == 41 and result["gpu_available"] is True
     assert result["expected"]["predicted"]["basis"] == "registry GPU figure"
 
 
@@ -101,9 +102,52 @@ def test_vram_is_never_summed_across_cards(registry, make_facts):
     assert "needs 12 GB of VRAM on one card, the largest card has 8 GiB" in result["rejected"]["HEAVY_GPU"]
 
 
+def _amd_allowed(registry):
+    allowed = copy.deepcopy(registry)
+    for tier in allowed["tiers"].values():
+        if tier["requirements"]["gpu_required"]:
+            tier["requirements"]["gpu_vendors"] = ["nvidia", "amd"]
+    return allowed
+
+
 def test_an_integrated_gpu_beside_a_real_card_does_not_count(registry):
-    result = select_tier(example("amd-20gb-64gb-16c.json"), registry)
+    # A registry whose GPU tiers accept AMD cards; the shipped one does not (next test).
+    result = select_tier(example("amd-20gb-64gb-16c.json"), _amd_allowed(registry))
     assert result["tier"] == "HEAVY_GPU"
+    assert result["gpu_available"] is False
+
+
+def test_an_amd_only_host_gets_a_cpu_tier_and_says_why(registry):
+    result = select_tier(example("amd-20gb-64gb-16c.json"), registry)
+    assert result["tier"].endswith("_CPU")
+    assert "needs a GPU the agent's image can use (NVIDIA; its GPU image is CUDA only), the host has only AMD" \
+        in result["rejected"]["HEAVY_GPU"]
+    assert result["env"]["LOCAL_LLM_GPU_LAYERS"] == 0 and result["gpu_available"] is False
+
+
+def test_the_context_is_raised_to_the_agent_floor_and_capped_at_the_trained_context(registry, make_facts):
+    assert select_tier(make_facts(), registry, override="LIGHT_CPU")["env"]["LOCAL_LLM_CONTEXT"] == 768
+    small = copy.deepcopy(registry)
+    small["tiers"]["LIGHT_CPU"]["env"]["LOCAL_LLM_CONTEXT"] = 4096
+    result = select_tier(make_facts(), small, override="LIGHT_CPU")
+    assert result["env"]["LOCAL_LLM_CONTEXT"] == 2048
+    assert "LOCAL_LLM_CONTEXT 4096 is lowered to 2048, the model's trained context" in result["warnings"]
+
+
+def test_a_gpu_tier_without_a_block_count_fails_naming_the_field(registry, make_facts):
+    broken = copy.deepcopy(registry)
+    del broken["tiers"]["MEDIUM_GPU"]["models"]["llm"]["gguf"]
+    with pytest.raises(SelectionError, match="models.llm.gguf has no general.architecture"):
+        select_tier(make_facts(vram_mb=(8192,)), broken, override="MEDIUM_GPU")
+
+
+def test_the_kv_cache_at_the_agent_context_counts_in_the_memory_fit(registry, make_facts):
+    # Llama-2-13B at 1024 tokens: 2 x 1024 x 40 x 5120 x 2 bytes = 0.78 GiB on top of 1.1 x 7.33 + 0.5 GiB
+    # (8.56 GiB): a 9 GiB card held the weights by the old margins alone, not with the KV cache.
+    lower = copy.deepcopy(registry)
+    lower["tiers"]["HEAVY_GPU"]["requirements"]["min_gpu_vram_gb"] = 8
+    result = select_tier(make_facts(cores=8, memory_gb=31.3, vram_mb=(9 * 1024,)), lower)
+    assert "needs 9.34 GiB of VRAM with KV cache, the largest card has 9 GiB" in result["rejected"]["HEAVY_GPU"]
 
 
 def test_slow_memory_refuses_a_tier_on_predicted_latency_with_the_numbers(registry, make_facts):

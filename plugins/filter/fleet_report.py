@@ -1,0 +1,32 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, voiceagent.models contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filter ``voiceagent.models.fleet_report``; documented in fleet_report.yml beside it."""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.fleet_report import (
+    ReportError,
+    build_report,
+    render_markdown,
+)
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import (
+    RegistryError,
+    default_registry_path,
+    load_registry,
+)
+
+
+def fleet_report_filter(rows, registry=None, min_tier=None, mode="run", generated_at=None):
+    """``registry`` is the registry data or a path to it; None is the collection's own."""
+    try:
+        report = build_report(rows, load_registry(registry if registry is not None else default_registry_path()),
+                              min_tier or None, mode, generated_at)
+    except (ReportError, RegistryError) as exc:
+        raise AnsibleFilterError("voiceagent.models.fleet_report: %s" % exc)
+    return {"report": report, "markdown": render_markdown(report)}
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"fleet_report": fleet_report_filter}

@@ -45,6 +45,18 @@ def read_head(path, n=64):
         return fh.read(n)
 
 
+def run_check(path, parse):
+    """``parse(path, fh, size)`` on the open file: its sentence, or one for a Garbled header or a read error."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            return parse(path, fh, size)
+    except Garbled as exc:
+        return "%s %s." % (path, exc)
+    except (IOError, OSError) as exc:
+        return "%s cannot be read: %s." % (path, exc.strerror or exc)
+
+
 def not_a(path, head, what):
     return "%s %s." % (path, describe_start(head, what))
 

@@ -11,10 +11,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import struct
 
-from ansible_collections.voiceagent.models.plugins.module_utils._transfer.format_sniff import Garbled, Reader, not_a
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.format_sniff import Garbled, Reader, not_a, run_check
 
 # GGUF value types (gguf.constants.GGUFValueType) -> struct code of the scalar.
 _GGUF_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
@@ -39,23 +38,19 @@ _GGUF_MAX_DIMS = 4
 _GGUF_MAX_NESTING = 4
 
 
-
 def check_gguf(path):
     """Parse the GGUF header (all metadata and tensor infos); None when sound, else a sentence."""
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-            if head and len(head) < 4 and b"GGUF".startswith(head):
-                return "%s is truncated: it has only %d bytes." % (path, len(head))
-            if head[:4] != b"GGUF":
-                return not_a(path, head + fh.read(56), "GGUF")
-            fh.seek(0)
-            return _gguf_problem(path, fh, size)
-    except Garbled as exc:
-        return "%s %s." % (path, exc)
-    except (IOError, OSError) as exc:
-        return "%s cannot be read: %s." % (path, exc.strerror or exc)
+    return run_check(path, _gguf_start)
+
+
+def _gguf_start(path, fh, size):
+    head = fh.read(8)
+    if head and len(head) < 4 and b"GGUF".startswith(head):
+        return "%s is truncated: it has only %d bytes." % (path, len(head))
+    if head[:4] != b"GGUF":
+        return not_a(path, head + fh.read(56), "GGUF")
+    fh.seek(0)
+    return _gguf_problem(path, fh, size)
 
 
 def _gguf_problem(path, fh, size):

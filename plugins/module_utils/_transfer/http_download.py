@@ -43,6 +43,7 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.voiceagent.models.plugins.module_utils._units import CHUNK
 
 from ansible_collections.voiceagent.models.plugins.module_utils._transfer.digest_cache import BackgroundDigests
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.part_file import file_size
 
 # How much of a download is written before it is handed to the disk (see _start_writeback). With
 # 1 MiB reads, 16 MiB was quicker than 64 MiB for a 1 GiB file on the reference VM
@@ -79,13 +80,6 @@ def redact_url(url):
         netloc = "***@" + netloc.rsplit("@", 1)[1]
     query = "<redacted>" if parts.query else ""
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
-def _size(path):
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
 
 
 def _truncate(path):
@@ -146,7 +140,7 @@ def download(url, part_path, expected_size=None, timeout=30, max_seconds=None, v
     """
     clock = clock or time.monotonic
     deadline = clock() + max_seconds if max_seconds else None
-    before = _size(part_path)
+    before = file_size(part_path)
     if urlsplit(url).scheme.lower() == "file":
         return copy_local(_file_url_path(url), part_path, expected_size, max_seconds, clock, chunk)
     offset = before
@@ -315,7 +309,7 @@ def copy_local(src, part_path, expected_size=None, max_seconds=None, clock=None,
     """Copy a local file into ``part_path`` with the same resume and deadline logic as ``download``."""
     clock = clock or time.monotonic
     deadline = clock() + max_seconds if max_seconds else None
-    before = _size(part_path)
+    before = file_size(part_path)
     try:
         total = os.path.getsize(src)
     except OSError as exc:

@@ -14,7 +14,7 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.voiceagent.models.plugins.module_utils._transfer.format_sniff import Garbled, Reader, not_a
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.format_sniff import Garbled, Reader, not_a, run_check
 
 _PIPER_CONFIG_MAX_BYTES = 16 * 1024 * 1024
 _ONNX_MAX_FIELDS = 100000
@@ -22,18 +22,15 @@ _ONNX_MAX_FIELDS = 100000
 
 def check_piper_onnx(path):
     """An ONNX ModelProto: field 1 (ir_version) first, a graph, top-level fields ending at EOF."""
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            head = fh.read(64)
-            if head[:1] != b"\x08":
-                return not_a(path, head, "an ONNX model")
-            fh.seek(0)
-            return _onnx_problem(path, fh, size)
-    except Garbled as exc:
-        return "%s %s." % (path, exc)
-    except (IOError, OSError) as exc:
-        return "%s cannot be read: %s." % (path, exc.strerror or exc)
+    return run_check(path, _onnx_start)
+
+
+def _onnx_start(path, fh, size):
+    head = fh.read(64)
+    if head[:1] != b"\x08":
+        return not_a(path, head, "an ONNX model")
+    fh.seek(0)
+    return _onnx_problem(path, fh, size)
 
 
 def _varint(reader, what):

@@ -50,6 +50,8 @@ ROOT = HERE.parents[1]
 PROFILES_DIR = HERE / "profiles"
 FIXTURES_DIR = ROOT / "tests" / "fixtures"
 SSHD = "/usr/sbin/sshd"
+# The agent's compose files and a docker stand-in that records its calls (no Docker engine here).
+AGENT_STANDIN = pathlib.Path(__file__).resolve().parents[1] / "support" / "agent"
 INSTALL_DIR = "/opt/asterisk-ai-voice-agent"
 CACHE_DIR = "/var/cache/voiceagent"
 CACHE_FILE = "hardware_benchmark.json"
@@ -289,12 +291,14 @@ def _mount_dir_name(path):
 
 def up(hosts, profiles=None, state_dir=".fleet", mirror_url=None, registry=None, seed_env=None,
        host_vars=None, full_disk=None, python=None, extra_vars=None, first_address=FIRST_ADDRESS,
-       names=None, extra_mounts=None):
+       names=None, extra_mounts=None, agent_compose=False):
     """Start ``hosts`` hosts (profiles cycled) and write ``<state_dir>/inventory.yml``.
 
     ``names``: the hosts' names (default h<N>). ``extra_mounts``: absolute directories that every
     host sees as its own empty directory (``<host dir>/mnt-<path>``), besides the install dir:
     for an inventory that installs elsewhere or keeps other state on the hosts.
+    ``agent_compose``: the agent's compose files in every install dir and the tests' ``docker``
+    stand-in (tests/support/agent/) first on every host's PATH; it logs to ``<host dir>/docker-calls.log``.
     """
     if not os.path.isfile(SSHD) or not os.access(SSHD, os.X_OK):
         raise FleetError("%s is missing: install openssh-server (apt-get install openssh-server)" % SSHD)
@@ -364,6 +368,10 @@ def up(hosts, profiles=None, state_dir=".fleet", mirror_url=None, registry=None,
                     text = tool.read_text().replace("@FIXTURES@", str(FIXTURES_DIR))
                     _write(hdir / "bin" / tool.name, text, 0o755)
             os.chmod(hdir / "install", 0o755)
+            if agent_compose:
+                for fname in ("docker-compose.yml", "docker-compose.gpu.yml"):
+                    shutil.copyfile(AGENT_STANDIN / fname, hdir / "install" / fname)
+                _write(hdir / "bin" / "docker", (AGENT_STANDIN / "docker").read_text(), 0o755)
             seed_benchmark_cache(hdir / "cache", hdir / "root", profile["benchmark"])
             if seed_env and name not in full_disk and name not in (host_vars.get("_no_env") or []):
                 shutil.copyfile(seed_env, hdir / "install" / ".env")
@@ -417,6 +425,7 @@ def up(hosts, profiles=None, state_dir=".fleet", mirror_url=None, registry=None,
             host = {"name": name, "address": address, "profile": profile["name"], "pid": popen.pid,
                     "starttime": info[2] if info else None, "sshd_config": str(conf), "dir": str(hdir),
                     "expected_tier": profile.get("expected_tier"), "full_disk": name in full_disk,
+                    "docker_log": str(hdir / "docker-calls.log") if agent_compose else None,
                     "vars": host_vars.get(name, {}),
                     "mounts": dict((p, str(hdir / _mount_dir_name(p))) for p in extra_mounts)}
             record["hosts"].append(host)
@@ -575,6 +584,8 @@ def main(argv=None):
     p_up.add_argument("--full-disk", action="append", default=[], metavar="HOST[:SIZE]",
                       help="a tiny tmpfs (default 16k) over HOST's install dir")
     p_up.add_argument("--python", help="ansible_python_interpreter (default: this Python)")
+    p_up.add_argument("--agent-compose", action="store_true",
+                      help="the agent's compose files in each install dir and a docker stand-in that logs its calls")
     p_up.add_argument("--first-address", type=int, default=FIRST_ADDRESS,
                       help="last octet of the first host's address (default %(default)s): 127.0.0.N, N+1, ...")
     p_stop = sub.add_parser("stop-host", help="stop one host's sshd and its children")
@@ -596,7 +607,7 @@ def main(argv=None):
             full = dict((item.partition(":")[0], item.partition(":")[2] or "16k") for item in args.full_disk)
             record = up(args.hosts, [p for p in args.profiles.split(",") if p], args.state_dir, args.mirror_url,
                         args.registry, args.seed_env, host_vars, full, args.python, extra,
-                        args.first_address)
+                        args.first_address, agent_compose=args.agent_compose)
             for host in record["hosts"]:
                 print("%-4s %-10s %-13s expects %s" % (host["name"], host["address"], host["profile"],
                                                        host["expected_tier"]))

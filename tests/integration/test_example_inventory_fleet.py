@@ -79,7 +79,8 @@ def test_the_example_inventory_runs_as_is_and_a_rerun_changes_nothing(example):
             assert (row["tier"], row["source"]) == (host["expected_tier"], "auto"), (name, row)
         assert row["files_changed"] >= 4, row
     assert rows["pbx-gpu-01.example.com"]["tier"] == "HEAVY_GPU"
-    assert rows["pbx-gpu-03.example.com"]["tier"] == "MEDIUM_GPU"
+    # AMD: the agent's GPU image is CUDA only, so a CPU tier, and the reason says why.
+    assert rows["pbx-gpu-03.example.com"]["tier"] == "MEDIUM_CPU"
 
     # pbx-cpu-03 installs under /srv/voice-agent (host_vars), .env in its config/ directory.
     srv = pathlib.Path(hosts[SRV_HOST]["mounts"]["/srv/voice-agent"])

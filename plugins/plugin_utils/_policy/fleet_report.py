@@ -49,6 +49,8 @@ def _host_row(host, row, min_rank):
         "download_seconds": round(sum(float(f.get("seconds") or 0) for f in files), 3),
         "bytes_to_download": row.get("bytes_to_download"),
         "digests": dict((_file_name(f), f.get("digest_source")) for f in files if f.get("digest_source")),
+        # What happened to the agent's container (the role's recreate handler).
+        "agent": row.get("agent"),
         "error": row.get("error"),
         "below_min_tier": None,
     }
@@ -104,8 +106,8 @@ def render_markdown(report):
             report["min_tier"] or "none", "passed" if report["passed"] else "FAILED"),
         "",
         "| host | status | tier | source | predicted LLM s | files changed / unchanged | MB moved | MB to download "
-        "| reason / error |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| agent | reason / error |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for host in report["hosts"]:
         tier = host["tier"] or ""
@@ -114,7 +116,7 @@ def render_markdown(report):
         lines.append("| %s |" % " | ".join(_cell(v) for v in (
             host["host"], host["status"], tier, host["source"], host["predicted_llm_sec"],
             "%d / %d" % (host["files_changed"], host["files_unchanged"]), _mb(host["bytes_moved"]),
-            _mb(host["bytes_to_download"]), host["error"] or host["reason"])))
+            _mb(host["bytes_to_download"]), host["agent"], host["error"] or host["reason"])))
     warned = [h for h in report["hosts"] if h["warnings"]]
     if warned:
         lines += ["", "## Warnings", ""]

@@ -288,6 +288,20 @@ def _result(registry, name, source, reason, rejected, warnings, prediction, auto
     }
 
 
+def _idle_cards_words(registry, host):
+    """A sentence for cards no GPU tier accepts (an AMD card: the agent's GPU image is CUDA only)."""
+    accepted = set()
+    for tier in registry["tiers"].values():
+        if tier["requirements"].get("gpu_required"):
+            accepted.update(gpu_vendors(tier))
+    idle = [card for card in host["cards"] if card[0] not in accepted]
+    if not idle:
+        return ""
+    return " Its %s stays unused: no GPU tier takes %s cards (the agent's GPU image is CUDA only)." % (
+        ", ".join("%s %s" % (_VENDOR_NAMES.get(v, v or "unknown vendor"), n or "card") for v, _, n in idle),
+        " or ".join(sorted(set(_VENDOR_NAMES.get(v, v or "unknown vendor") for v, _, _ in idle))))
+
+
 def _auto(registry, host):
     """(tier name or None, its check result, rejected map, notes)."""
     rejected, notes = {}, []
@@ -338,5 +352,5 @@ def select_tier(facts, registry, override=None):
     if auto_prediction["llm_latency_sec"] is not None and tier.get("expectations", {}).get("llm_latency_sec"):
         reason += ", and a predicted %s s for its LLM reply (promise %s s)" % (
             _fmt(auto_prediction["llm_latency_sec"]), _fmt(tier.get("expectations", {}).get("llm_latency_sec")))
-    reason += "."
+    reason += "." + _idle_cards_words(registry, host)
     return _result(registry, auto_name, "auto", reason, rejected, notes, auto_prediction, auto_name, host)

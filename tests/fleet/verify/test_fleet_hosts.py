@@ -20,13 +20,15 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "demo"))
+sys.path.insert(0, str(ROOT / ".collections"))
 
 from build_mirror import mirror_relpath  # noqa: E402
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy import agent_contract  # noqa: E402
 
 INSTALL = "/opt/asterisk-ai-voice-agent"
 SEED = ROOT / "tests" / "fixtures" / "env" / "agent.env"
 OWNED_PREFIXES = ("LOCAL_STT_MODEL_PATH", "LOCAL_LLM_MODEL_PATH", "LOCAL_TTS_MODEL_PATH", "LOCAL_LLM_",
-                  "GPU_AVAILABLE")
+                  "GPU_AVAILABLE", "LOCAL_AI_MODE", "LOCAL_STT_BACKEND", "LOCAL_TTS_BACKEND")
 TRAP = "LOCAL_LLM_MODEL_PATH=/trap/inside/a/quoted/value\n"
 
 
@@ -64,14 +66,16 @@ def remote(host):
         script = (
             "cd %s; stat -c '%%a %%U' .env; echo @@; cat .env; echo; echo @@; "
             "find models -type f -print0 | xargs -0 -r sha256sum; echo @@; "
-            "find models -type d; echo @@; find models -name '.*.part'; echo @@; nproc; "
+            "find models -type d -printf '%%p %%m %%U %%G\\n'; echo @@; find models -name '.*.part'; echo @@; nproc; "
             "head -1 /proc/meminfo; command -v nvidia-smi || echo none" % INSTALL)
         out = host.check_output(script)
         stat, env, sums, dirs, parts, probes = re.split(r"\n?^@@$\n?", out, flags=re.M)
         _CACHE[key] = {
             "mode": stat.split()[0], "owner": stat.split()[1], "env": env,
             "sha256": dict((line.split(None, 1)[1], line.split(None, 1)[0]) for line in sums.splitlines() if line),
-            "dirs": set(dirs.splitlines()), "parts": parts.strip(), "probes": probes.splitlines(),
+            "dirs": set(line.split()[0] for line in dirs.splitlines()),
+            "dir_modes": dict((line.split()[0], line.split()[1:]) for line in dirs.splitlines()),
+            "parts": parts.strip(), "probes": probes.splitlines(),
         }
     return _CACHE[key]
 
@@ -139,14 +143,49 @@ def test_every_file_of_the_tier_is_in_place_with_the_mirror_digest(hostvars, rem
 
 
 def test_env_has_the_owned_keys_and_mode_0600(hostvars, remote, registry):
-    tier = _expected(hostvars)[0]
+    name = _expected(hostvars)[0]
+    tier = registry["tiers"][name]
     env = _parse_env(remote["env"])
-    for key, value in registry["tiers"][tier]["env"].items():
-        assert env[key] == str(value), key
-    assert env["LOCAL_LLM_THREADS"] == remote["probes"][0]
-    gpu = registry["tiers"][tier]["env"].get("LOCAL_LLM_GPU_LAYERS", 0) != 0
-    assert env["GPU_AVAILABLE"] == ("true" if gpu else "false")
+    for key, value in tier["env"].items():
+        if key not in ("LOCAL_LLM_CONTEXT", "LOCAL_LLM_GPU_LAYERS"):
+            assert env[key] == str(value), key
+    # The agent's rules (agent_contract): a context of at least 768, an explicit layer count.
+    assert env["LOCAL_LLM_CONTEXT"] == str(agent_contract.agent_context(tier)[0])
+    assert env["LOCAL_LLM_GPU_LAYERS"] == str(agent_contract.gpu_layers(name, tier)) != "-1"
+    assert env["LOCAL_AI_MODE"] == "full"
+    assert (env["LOCAL_STT_BACKEND"], env["LOCAL_TTS_BACKEND"]) == ("vosk", "piper")
+    assert env["LOCAL_LLM_CHAT_FORMAT"] == tier["models"]["llm"]["chat_format"]
+    assert env["LOCAL_LLM_THREADS"] == str(min(int(remote["probes"][0]), 16))
+    profile = ROOT / "tests" / "fleet" / "profiles" / hostvars["fleet_profile"]
+    nvidia = (profile / "bin" / "nvidia-smi").exists()
+    gpu_tier = tier["requirements"]["gpu_required"]
+    assert env["GPU_AVAILABLE"] == ("true" if gpu_tier and nvidia else "false")
     assert (remote["mode"], remote["owner"]) == ("600", "root")
+
+
+def test_the_model_folders_belong_to_the_agent_user_setgid_and_group_writable(remote):
+    folders = ["models"] + ["models/%s" % role for role in ("stt", "llm", "tts")]
+    assert [remote["dir_modes"][path] for path in folders] == [["2775", "1000", "1000"]] * 4
+
+
+def test_the_agent_was_recreated_once_and_not_by_the_reruns(hostvars, remote, state_dir):
+    """Converge changed every host; the idempotence run and verify's rerun changed none."""
+    host = next(h for h in json.loads((state_dir / "state.json").read_text())["hosts"]
+                if h["name"] == hostvars["inventory_hostname"])
+    calls = pathlib.Path(host["docker_log"]).read_text().splitlines()
+    # The NVIDIA host on a GPU tier adds the agent's GPU override (both files are in every install dir).
+    nvidia = _parse_env(remote["env"])["GPU_AVAILABLE"] == "true"
+    gpu = ["-f", "docker-compose.yml", "-f", "docker-compose.gpu.yml"] if nvidia else []
+    assert calls == ["%s\t%s" % (INSTALL, " ".join(["compose"] + gpu + ["up", "-d", "--force-recreate",
+                                                                        "local_ai_server"]))]
+
+
+def test_an_amd_host_gets_a_cpu_tier_that_says_why(hostvars, state_dir):
+    if hostvars["fleet_profile"] != "amd-gpu":
+        pytest.skip("not the AMD host")
+    row = _row(state_dir, hostvars["inventory_hostname"])
+    assert row["tier"].endswith("_CPU")
+    assert "no GPU tier takes AMD cards (the agent's GPU image is CUDA only)" in row["reason"]
 
 
 def test_the_seeded_secrets_are_untouched(remote):

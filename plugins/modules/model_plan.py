@@ -56,6 +56,22 @@ options:
         bigger disk, linked on purpose).
     type: bool
     default: false
+  directories:
+    description:
+      - Directories that must exist with O(directory_uid), O(directory_gid) and O(directory_mode); RV(directories_current)
+        says whether they already do, so a rerun can skip creating them.
+    type: list
+    elements: path
+    default: []
+  directory_uid:
+    description: Numeric owner the O(directories) must have; not checked when left out.
+    type: int
+  directory_gid:
+    description: Numeric group the O(directories) must have; not checked when left out.
+    type: int
+  directory_mode:
+    description: Octal mode the O(directories) must have, such as C(2775) (setgid included); not checked when left out.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -104,9 +120,15 @@ enough_space:
   description: Whether O(path) has room for RV(bytes_needed).
   returned: always
   type: bool
+directories_current:
+  description: Whether every one of O(directories) exists as a directory with the owner, group and mode asked for.
+  returned: always
+  type: bool
 """
 
 import os
+import re
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -191,6 +213,18 @@ def nearest_existing(path):
     return path
 
 
+def directory_current(path, uid, gid, mode):
+    """Whether ``path`` is a directory (not a link) with the given uid, gid and permission bits."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return (stat.S_ISDIR(info.st_mode)
+            and (uid is None or info.st_uid == uid)
+            and (gid is None or info.st_gid == gid)
+            and (mode is None or stat.S_IMODE(info.st_mode) == int(mode, 8)))
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -200,9 +234,16 @@ def main():
             env=dict(type="dict"),
             install_dir=dict(type="path"),
             allow_outside_links=dict(type="bool", default=False),
+            directories=dict(type="list", elements="path", default=[]),
+            directory_uid=dict(type="int"),
+            directory_gid=dict(type="int"),
+            directory_mode=dict(type="str"),
         ),
         supports_check_mode=True,
     )
+    mode = module.params["directory_mode"]
+    if mode is not None and not re.match(r"^0?[0-7]{3,4}$", mode):
+        module.fail_json(msg="directory_mode must be an octal mode such as 2775; got %r." % (mode,))
     rows, to_download, needed = [], 0, 0
     for spec in module.params["files"]:
         if not isinstance(spec.get("dest"), str) or not spec["dest"].startswith("/"):
@@ -223,7 +264,10 @@ def main():
     module.exit_json(changed=False, files=rows, bytes_to_download=to_download, bytes_needed=needed,
                      bytes_free=free, free_path=free_path, enough_space=needed <= free,
                      all_verified=all(row["verified"] for row in rows),
-                     env_current=env_current(module.params["env_file"], module.params["env"]))
+                     env_current=env_current(module.params["env_file"], module.params["env"]),
+                     directories_current=all(
+                         directory_current(path, module.params["directory_uid"], module.params["directory_gid"], mode)
+                         for path in module.params["directories"]))
 
 
 if __name__ == "__main__":

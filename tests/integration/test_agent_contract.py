@@ -202,3 +202,22 @@ def test_another_backend_in_the_env_is_switched_and_the_report_warns(tmp_path, m
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert dotenv_values(kept.install() / ".env")["LOCAL_TTS_BACKEND"] == "kokoro"
     assert any("the downloaded models will not be used" in w for w in host_row(report)["warnings"])
+
+
+def test_folders_left_root_0755_by_an_earlier_run_are_handed_to_the_agent_and_the_diff_says_so(tmp_path, mirror):
+    fleet = Fleet(tmp_path, mirror)
+    proc, _report = fleet.run()
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    folders = [fleet.install() / "models"] + [fleet.install() / "models" / role for role in ("stt", "llm", "tts")]
+    for folder in folders:
+        os.chown(folder, 0, 0)
+        os.chmod(folder, 0o755)
+    proc, report = fleet.run("--diff")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    section = proc.stdout.split("TASK [voiceagent.models.provision : Create the model directories]")[1]
+    section = section.split("TASK [")[0]
+    assert '-    "mode": "0755"' in section and '+    "mode": "02775"' in section
+    assert host_row(report)["files_changed"] == 0
+    for folder in folders:
+        info = folder.stat()
+        assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (0o2775, 1000, 1000)

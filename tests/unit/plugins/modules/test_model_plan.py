@@ -138,3 +138,23 @@ def test_a_models_dir_configured_elsewhere_is_judged_on_its_own(install, capsys)
     os.rmdir(str(models / "llm"))
     os.symlink(str(install / "install"), str(models / "llm"))
     assert "outside %s" % models in run(args, capsys)["msg"]
+
+
+def test_directories_are_current_only_with_the_agent_s_owner_group_and_mode(models, capsys):
+    folder = models / "llm"
+    os.chmod(folder, 0o755)
+    args = {"files": [spec(models)], "path": str(models), "directories": [str(models), str(folder)],
+            "directory_uid": os.getuid(), "directory_gid": os.getgid(), "directory_mode": "2775"}
+    assert run(args, capsys)["directories_current"] is False
+    for path in (models, folder):
+        os.chmod(path, 0o2775)
+    assert run(args, capsys)["directories_current"] is True
+    assert run(dict(args, directory_uid=os.getuid() + 1), capsys)["directories_current"] is False
+    assert run(dict(args, directories=[str(models / "missing")]), capsys)["directories_current"] is False
+    assert run({"files": [spec(models)], "path": str(models)}, capsys)["directories_current"] is True
+
+
+def test_a_bad_directory_mode_is_refused_naming_it(models, capsys):
+    result = run({"files": [spec(models)], "path": str(models), "directories": [str(models)],
+                  "directory_mode": "rwx"}, capsys)
+    assert result["failed"] and "directory_mode must be an octal mode such as 2775; got 'rwx'" in result["msg"]

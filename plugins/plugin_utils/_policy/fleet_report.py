@@ -9,6 +9,9 @@ write one; the report says so rather than leaving it out.
 """
 
 STATUSES = ("ok", "planned", "failed", "unreachable", "no result")
+# The turn check's figures a row shows under ``measured`` (docs/turn-check.md).
+MEASURED_KEYS = ("stt_sec", "llm_prefill_sec", "llm_prompt_tokens", "llm_tokens_per_sec", "tts_sec",
+                 "first_audio_sec", "turn_sec", "measured_at", "runtime")
 
 
 class ReportError(ValueError):
@@ -26,6 +29,31 @@ def _rank_of(registry, name):
 def _file_name(result):
     item = result.get("item") if isinstance(result.get("item"), dict) else {}
     return result.get("name") or item.get("name") or result.get("dest")
+
+
+def _none(value):
+    # ansible-core without native types renders a None fact as "None" or "".
+    return None if value in (None, "", "None") else value
+
+
+def measured_ratio(measured, predicted_llm_sec, max_tokens):
+    """Measured over predicted seconds for the tier's reply: ``max_tokens`` at the measured speed
+    against the prediction's ``llm_latency_sec`` (the same tokens at the predicted speed)."""
+    try:
+        tps, predicted, tokens = (float(measured.get("llm_tokens_per_sec")), float(predicted_llm_sec),
+                                  float(max_tokens))
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if tps <= 0 or predicted <= 0 or tokens <= 0:
+        return None
+    return round(tokens / tps / predicted, 3)
+
+
+def _measured(row):
+    measured = row.get("measured")
+    if not isinstance(measured, dict):
+        return None
+    return dict((key, measured.get(key)) for key in MEASURED_KEYS)
 
 
 def _host_row(host, row, min_rank):
@@ -53,12 +81,39 @@ def _host_row(host, row, min_rank):
         "agent": row.get("agent"),
         "error": row.get("error"),
         "below_min_tier": None,
+        "measured": _measured(row),
+        "not_measured": _none(row.get("not_measured")),
+        "predicted": {"llm_sec": _none(row.get("predicted_llm_sec")),
+                      "llm_tokens_per_sec": _none(row.get("predicted_llm_tokens_per_sec")),
+                      "basis": _none(row.get("predicted_basis")),
+                      "promise_llm_sec": _none(row.get("promise_llm_sec")),
+                      "max_tokens": _none(row.get("max_tokens"))},
+        "measured_vs_predicted": None,
     }
+    if out["measured"]:
+        out["measured_vs_predicted"] = measured_ratio(out["measured"], out["predicted"]["llm_sec"],
+                                                      out["predicted"]["max_tokens"])
     if status == "no result" and not out["error"]:
         out["error"] = "The host stopped before it reported (failed or unreachable)."
     if min_rank is not None and out["tier"] is not None:
         out["below_min_tier"] = row.get("rank", 0) < min_rank
     return out
+
+
+def _median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else round((ordered[middle - 1] + ordered[middle]) / 2.0, 3)
+
+
+def calibration(hosts):
+    """The fleet's measured/predicted ratios: how many, their median, and the worst (farthest from 1,
+    either way: 0.5 and 2.0 are equally wrong)."""
+    ratios = [h["measured_vs_predicted"] for h in hosts if h.get("measured_vs_predicted")]
+    if not ratios:
+        return {"hosts_measured": 0, "median_ratio": None, "worst_ratio": None}
+    worst = max(ratios, key=lambda r: max(r, 1.0 / r))
+    return {"hosts_measured": len(ratios), "median_ratio": _median(ratios), "worst_ratio": worst}
 
 
 def build_report(rows, registry, min_tier=None, mode="run", generated_at=None):
@@ -78,6 +133,7 @@ def build_report(rows, registry, min_tier=None, mode="run", generated_at=None):
             "below_min_tier": below,
             "bytes_moved": sum(h["bytes_moved"] for h in hosts),
             "bytes_to_download": sum(int(h["bytes_to_download"] or 0) for h in hosts),
+            "calibration": calibration(hosts),
         },
         "passed": not failed and not below,
         "hosts": hosts,
@@ -122,6 +178,7 @@ def render_markdown(report):
         lines += ["", "## Warnings", ""]
         for host in warned:
             lines += ["- **%s**: %s" % (host["host"], _cell(w)) for w in host["warnings"]]
+    lines += _measured_markdown(report)
     pinned = [h for h in report["hosts"] if h["digests"]]
     if pinned:
         lines += ["", "## Digest sources", ""]
@@ -129,3 +186,33 @@ def render_markdown(report):
             lines.append("- **%s**: %s" % (host["host"], ", ".join(
                 "%s from %s" % (name, source) for name, source in sorted(host["digests"].items()))))
     return "\n".join(lines) + "\n"
+
+
+def _measured_markdown(report):
+    """The turn check's section: measured beside predicted, and why a host was not measured."""
+    hosts = [h for h in report["hosts"] if h.get("measured") or h.get("not_measured")]
+    if not hosts:
+        return []
+    cal = report["summary"].get("calibration") or {}
+    lines = ["", "## Measured turn (turn check)", ""]
+    if cal.get("hosts_measured"):
+        lines += ["Measured/predicted LLM seconds over %d hosts: median %s, worst %s." % (
+            cal["hosts_measured"], cal["median_ratio"], cal["worst_ratio"]), ""]
+    measured = [h for h in hosts if h.get("measured")]
+    if measured:
+        lines += ["| host | runtime | STT s | prefill s (tokens) | tokens/s | TTS s | first audio s | turn s "
+                  "| predicted LLM s (basis) | measured / predicted | measured at |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for host in measured:
+            m, p = host["measured"], host.get("predicted") or {}
+            lines.append("| %s |" % " | ".join(_cell(v) for v in (
+                host["host"], m.get("runtime"), m.get("stt_sec"),
+                "%s (%s)" % (m.get("llm_prefill_sec"), m.get("llm_prompt_tokens")), m.get("llm_tokens_per_sec"),
+                m.get("tts_sec"), m.get("first_audio_sec"), m.get("turn_sec"),
+                "%s (%s)" % (p.get("llm_sec"), p.get("basis")), host.get("measured_vs_predicted"),
+                m.get("measured_at"))))
+    missing = [h for h in hosts if not h.get("measured")]
+    if measured and missing:
+        lines.append("")
+    lines += ["- **%s**: not measured: %s" % (h["host"], _cell(h["not_measured"])) for h in missing]
+    return lines

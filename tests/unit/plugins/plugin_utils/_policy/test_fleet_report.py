@@ -61,3 +61,47 @@ def test_the_agent_column_says_what_happened_to_the_container():
     report = build_report({"a": row}, REGISTRY)
     assert report["hosts"][0]["agent"] == "recreated local_ai_server"
     assert "| 0.0 | recreated local_ai_server | fits" in render_markdown(report)
+
+
+MEASURED = {"stt_sec": 0.4, "llm_prefill_sec": 1.2, "llm_prompt_tokens": 402, "llm_tokens_per_sec": 12.0,
+            "tts_sec": 0.3, "first_audio_sec": 2.1, "turn_sec": 3.9, "measured_at": "2026-12-07T20:00:00Z",
+            "runtime": "python", "reply": "not shown in the report"}
+
+
+def measured_row(tps, predicted_sec=2.0):
+    return dict(OK_ROW, predicted_llm_sec=predicted_sec, max_tokens=24, predicted_basis="measured memory bandwidth",
+                measured=dict(MEASURED, llm_tokens_per_sec=tps), not_measured=None)
+
+
+def test_a_measured_host_shows_the_turn_beside_the_prediction_with_the_ratio():
+    host = build_report({"a": measured_row(12.0)}, REGISTRY)["hosts"][0]
+    assert host["measured"]["turn_sec"] == 3.9 and "reply" not in host["measured"]
+    # 24 tokens at 12 tokens/s is 2.0 s, as predicted.
+    assert host["measured_vs_predicted"] == 1.0
+    assert host["predicted"]["basis"] == "measured memory bandwidth"
+
+
+def test_the_calibration_gives_the_median_and_the_worst_ratio_either_way():
+    rows = {"a": measured_row(12.0), "b": measured_row(6.0), "c": measured_row(48.0), "d": OK_ROW}
+    cal = build_report(rows, REGISTRY)["summary"]["calibration"]
+    # Ratios 1.0, 2.0 and 0.25: 0.25 is four times off, 2.0 only twice.
+    assert cal == {"hosts_measured": 3, "median_ratio": 1.0, "worst_ratio": 0.25}
+
+
+def test_a_host_not_measured_says_why_and_has_no_ratio():
+    row = dict(OK_ROW, measured="None", not_measured="no runtime to run it in: no voiceagent_runtime_python given")
+    report = build_report({"a": row}, REGISTRY)
+    host = report["hosts"][0]
+    assert host["measured"] is None and host["measured_vs_predicted"] is None
+    assert report["summary"]["calibration"]["hosts_measured"] == 0
+    assert "- **a**: not measured: no runtime to run it in" in render_markdown(report)
+
+
+def test_the_markdown_has_the_measured_table_and_the_calibration_line():
+    report = build_report({"a": measured_row(12.0), "b": dict(OK_ROW, not_measured="voiceagent_turn_check is false")},
+                          REGISTRY)
+    text = render_markdown(report)
+    assert "## Measured turn (turn check)" in text
+    assert "Measured/predicted LLM seconds over 1 hosts: median 1.0, worst 1.0." in text
+    assert "| a | python | 0.4 | 1.2 (402) | 12.0 | 0.3 | 2.1 | 3.9 | 2.0 (measured memory bandwidth) | 1.0 |" in text
+    assert "\n\n- **b**: not measured: voiceagent_turn_check is false" in text

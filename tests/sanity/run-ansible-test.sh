@@ -11,11 +11,23 @@
 # VOICEAGENT_TEST_COPY=1). Reports land in tests/output/ (git-ignored).
 # `--venv` makes ansible-test build its own virtual environments; their pip
 # bootstrap is a download, replaced by the local stand-in get_pip_standin.py.
+#
+# Nothing is written outside the checkout (but a mktemp folder under /tmp, removed at exit):
+# ansible-test keeps its cache and sanity virtual environments under ~/.ansible/test, so it
+# runs with HOME=$ANSIBLE_TEST_HOME (default .ansible/test-home, git-ignored); pip's cache goes
+# to $PIP_CACHE_DIR (default .cache/pip).
+#
+#   BIN=.venv-matrix/2.16/bin tests/sanity/run-ansible-test.sh sanity   # another ansible-core
+#                                                      # (make test-matrix; tests/sanity/ignore-X.Y.txt)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BIN="${BIN:-$ROOT/.venv/bin}"
-PYVER="${PYVER:-3.11}"
+# The Python of $BIN (ansible-test --python); 3.11 for .venv.
+PYVER="${PYVER:-$("$BIN/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')}"
+export ANSIBLE_TEST_HOME="${ANSIBLE_TEST_HOME:-$ROOT/.ansible/test-home}"
+export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$ROOT/.cache/pip}"
+mkdir -p "$ANSIBLE_TEST_HOME"
 WHAT=("$@")
 [ ${#WHAT[@]} -gt 0 ] || WHAT=(sanity units)
 
@@ -26,7 +38,7 @@ src = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_require
 print(re.search(r"pip='([0-9.]+)'", src.read_text()).group(1).replace(".", "_"))
 PY
 )"
-CACHE="$HOME/.ansible/test/cache"
+CACHE="$ANSIBLE_TEST_HOME/.ansible/test/cache"
 mkdir -p "$CACHE"
 rm -f "$CACHE/get_pip_${PIP_VERSION}.py.download"
 if ! cmp -s "$ROOT/tests/sanity/get_pip_standin.py" "$CACHE/get_pip_${PIP_VERSION}.py"; then
@@ -64,7 +76,8 @@ fi
 cd "$TARGET"
 
 export PATH="$BIN:$PATH"
-unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_CONFIG
+export HOME="$ANSIBLE_TEST_HOME"
+unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_CONFIG ANSIBLE_HOME
 rc=0
 for what in "${WHAT[@]}"; do
     start=$(date +%s)

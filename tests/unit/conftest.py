@@ -1,7 +1,23 @@
-"""Builders shared by the unit tests."""
+"""Builders shared by the unit tests, and the compatibility shim for older ansible-core."""
 import copy
+import sys
+import types
 
 import pytest
+
+try:
+    import ansible.module_utils.testing  # noqa: F401  (ansible-core >= 2.19)
+except ImportError:
+    # ansible-core 2.16-2.18 have no ansible.module_utils.testing: give the tests the same
+    # patch_module_args (tests/unit/module_args.py) under that name.
+    import ansible.module_utils
+    import module_args
+
+    _testing = types.ModuleType("ansible.module_utils.testing")
+    _testing.__doc__ = "Stand-in for ansible-core 2.19's helper (tests/unit/module_args.py)."
+    _testing.patch_module_args = module_args.patch_module_args
+    sys.modules["ansible.module_utils.testing"] = _testing
+    ansible.module_utils.testing = _testing
 
 BASE_FACTS = {
     "cpu": {"arch": "x86_64", "model": "Test CPU", "logical_cores": 8, "physical_cores": 4, "affinity_cores": 8,

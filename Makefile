@@ -157,5 +157,14 @@ $(RUNTIME_VENV)/bin/turn-check-ready: requirements-runtime.txt
 
 runtime-venv: $(RUNTIME_VENV)/bin/turn-check-ready
 
+# make registry-meta REGISTRY=path [REGISTRY_META_ARGS="--mirror URL | --models-dir DIR | --write"]: read each
+# LLM's GGUF header keys from the file (HTTP range requests for the header only, or a local file) and check
+# or complete the registry's models.llm.gguf (bench/registry_meta.py).
+REGISTRY ?= registry/registry.json
+REGISTRY_META_ARGS ?=
+.PHONY: registry-meta
+registry-meta: setup
+	$(BIN)/python bench/registry_meta.py $(REGISTRY) $(REGISTRY_META_ARGS)
+
 clean:
 	rm -rf build .pytest_cache .collections .demo

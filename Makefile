@@ -6,8 +6,13 @@ BIN := $(VENV)/bin
 COLLECTION_LINK := .collections/ansible_collections/voiceagent/models
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# Nothing goes outside the checkout: Ansible's home (local tmp, galaxy cache, and ansible-lint's
+# set-up), XDG caches (ansible-lint, molecule) and pip's cache live under it (git-ignored).
+export ANSIBLE_HOME := $(CURDIR)/.ansible
+export XDG_CACHE_HOME := $(CURDIR)/.cache
+export PIP_CACHE_DIR := $(CURDIR)/.cache/pip
 
-.PHONY: setup demo facts test unit integration lint docs-check build clean fleet-up fleet-down fleet-example molecule ansible-test ee-context bench bench-facts bench-predict
+.PHONY: setup system-deps test-matrix galaxy-import demo facts test unit integration lint docs-check build clean fleet-up fleet-down fleet-example molecule ansible-test ee-context bench bench-facts bench-predict
 
 $(BIN)/ansible: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +25,25 @@ $(COLLECTION_LINK):
 
 setup: $(BIN)/ansible $(COLLECTION_LINK)
 
+# System packages the tests need: unzip (Vosk archive checks) and openssh-server (the SSH fleet of
+# molecule, fleet-up, fleet-example, bench). As root with apt-get they are installed; otherwise
+# this stops and names them.
+SYSTEM_DEPS_CHECK = command -v unzip >/dev/null || missing="$$missing unzip"; \
+	test -x /usr/sbin/sshd || missing="$$missing openssh-server"
+system-deps:
+	@missing=""; $(SYSTEM_DEPS_CHECK); \
+	if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	        echo "installing:$$missing (apt-get)"; \
+	        DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	    else \
+	        echo "missing system packages:$$missing; install them as root (Debian/Ubuntu: apt-get install$$missing;" \
+	             "RHEL/Fedora: dnf install$${missing/openssh-server/openssh-server openssh-clients}), or run make as root"; \
+	        exit 1; \
+	    fi; \
+	fi
+
 # Run the real site.yml on localhost against a built-in mirror of real-format
 # stand-in files (no internet), twice, and print the fleet report.
 demo: setup
@@ -29,16 +53,44 @@ demo: setup
 facts: setup
 	$(BIN)/ansible-playbook playbooks/demo.yml
 
-test: setup lint docs-check build unit ansible-test ee-context integration molecule
+test: setup system-deps lint docs-check build galaxy-import unit ansible-test ee-context integration molecule test-matrix
+
+# Every supported ansible-core (2.16-2.20) and managed-host Python (3.6-3.13): unit tests, ansible-test
+# sanity and the demo's site.yml per core, the modules and a provision run per host Python
+# (tests/matrix/matrix.py; venvs in .venv-matrix/, reused; results in .matrix/results.json and
+# docs/compatibility.md). MATRIX_ARGS="--cores 2.16 --legs units" narrows it.
+MATRIX_ARGS ?=
+test-matrix: setup
+	$(PYTHON) tests/matrix/matrix.py $(MATRIX_ARGS)
+
+# galaxy-importer (Galaxy's own checks) on the built tarball, offline, in its own venv: it must import
+# with no error and no warning.
+IMPORTER_VENV := .venv-importer
+$(IMPORTER_VENV)/bin/galaxy-importer-ready: requirements-importer.txt
+	$(PYTHON) -m venv $(IMPORTER_VENV)
+	$(IMPORTER_VENV)/bin/pip install --quiet -r requirements-importer.txt
+	touch $@
+
+galaxy-import: build $(IMPORTER_VENV)/bin/galaxy-importer-ready
+	rm -rf build/importer && mkdir -p build/importer $(ANSIBLE_HOME)/tmp
+	cp build/voiceagent-models-*.tar.gz build/importer/
+	cd build/importer && PATH="$(CURDIR)/$(IMPORTER_VENV)/bin:$$PATH" \
+	    GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP=$(ANSIBLE_HOME)/tmp GALAXY_IMPORTER_OFFLINE_ANSIBLE_LINT=true \
+	    GALAXY_IMPORTER_RUN_ANSIBLE_TEST=false GALAXY_IMPORTER_CHECK_CHANGELOG=true \
+	    $(CURDIR)/$(IMPORTER_VENV)/bin/python -m galaxy_importer.main voiceagent-models-*.tar.gz > import.log 2>&1; \
+	    rc=$$?; grep -E '^(WARNING|ERROR)' import.log \
+	    && { echo "galaxy-importer: warnings or errors above (build/importer/import.log)"; exit 1; }; \
+	    [ $$rc -eq 0 ] || { tail -20 import.log; exit $$rc; }
+	@echo "galaxy-importer: imports with no error and no warning (build/importer/import.log)"
 
 unit: setup
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider || [ $$? -eq 5 ]
 
-integration: setup
+integration: setup system-deps
 	$(BIN)/pytest tests/integration -q -p no:cacheprovider || [ $$? -eq 5 ]
 
 lint: setup
-	$(BIN)/ansible-lint --profile production
+	$(BIN)/ansible-lint --profile production --offline
 
 # ansible-doc must render every module and filter.
 docs-check: setup
@@ -73,8 +125,7 @@ ee-context: setup
 #   .venv/bin/ansible-playbook -i .fleet/inventory.yml playbooks/site.yml
 N ?= 7
 PROFILES ?= small-cpu,big-cpu,big-cpu-ddr3,nvidia-12gb,nvidia-4gb,amd-gpu,cgroup-6gb
-fleet-up: setup
-	@test -x /usr/sbin/sshd || { echo "fleet-up needs openssh-server: apt-get install openssh-server"; exit 1; }
+fleet-up: setup system-deps
 	$(BIN)/python tests/fleet/mirror.py start --state-dir .fleet > .fleet-mirror.json
 	$(BIN)/python tests/fleet/fleet.py up --hosts $(N) --profiles $(PROFILES) --state-dir .fleet \
 	    --mirror-url "$$($(BIN)/python -c 'import json;print(json.load(open(".fleet-mirror.json"))["url"])')" \
@@ -89,8 +140,7 @@ fleet-down:
 # examples/inventory as-is (tests/fleet/example_fleet.py; root and openssh-server): one SSH host per
 # example host on 127.0.0.60-65, site.yml with the example inventory plus .fleet-ex/overlay.yml (only
 # connections and the mirror), then down. The report stays in .fleet-ex/reports.
-fleet-example: setup
-	@test -x /usr/sbin/sshd || { echo "fleet-example needs openssh-server: apt-get install openssh-server"; exit 1; }
+fleet-example: setup system-deps
 	$(BIN)/python tests/fleet/example_fleet.py up --state-dir .fleet-ex --first-address 60
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ansible-playbook -i examples/inventory -i .fleet-ex/overlay.yml \
 	    playbooks/site.yml -e voiceagent_report_dir=$(CURDIR)/.fleet-ex/reports \
@@ -98,8 +148,7 @@ fleet-example: setup
 	    rc=$$?; $(BIN)/python tests/fleet/example_fleet.py down --state-dir .fleet-ex; exit $$rc
 
 # The molecule scenarios (SSH hosts on this machine; no Docker): default, then resilience.
-molecule: setup
-	@test -x /usr/sbin/sshd || { echo "molecule scenarios need openssh-server: apt-get install openssh-server"; exit 1; }
+molecule: setup system-deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s default
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s resilience
 
@@ -108,8 +157,7 @@ molecule: setup
 # Writes bench/results/*.json and renders the tables of docs/performance.md from them.
 # Needs root and openssh-server (fleet hosts); under 15 minutes on 2 cores.
 FLEET_SIZES ?= 1,10
-bench: setup
-	@test -x /usr/sbin/sshd || { echo "make bench needs openssh-server: apt-get install openssh-server"; exit 1; }
+bench: setup system-deps
 	$(BIN)/python bench/facts_cost.py --runs 10
 	$(BIN)/python bench/decision_throughput.py --count 10000 --seed 7
 	$(BIN)/python bench/fleet_scaling.py --sizes $(FLEET_SIZES)
@@ -167,4 +215,4 @@ registry-meta: setup
 	$(BIN)/python bench/registry_meta.py $(REGISTRY) $(REGISTRY_META_ARGS)
 
 clean:
-	rm -rf build .pytest_cache .collections .demo
+	rm -rf build .pytest_cache .collections .demo .matrix

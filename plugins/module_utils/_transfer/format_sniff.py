@@ -76,7 +76,7 @@ class Reader(object):
     def take(self, n, what):
         if n > self.left():
             raise Garbled("is truncated or garbled: %s needs %d bytes at offset %d, but only %d are left"
-                           % (what, n, self.pos, self.left()))
+                          % (what, n, self.pos, self.left()))
         data = self.fh.read(n)
         if len(data) != n:  # the file shrank while we read it
             raise Garbled("ended early at offset %d while reading %s" % (self.pos + len(data), what))
@@ -86,11 +86,10 @@ class Reader(object):
     def skip(self, n, what):
         if n > self.left():
             raise Garbled("is truncated or garbled: %s needs %d bytes at offset %d, but only %d are left"
-                           % (what, n, self.pos, self.left()))
+                          % (what, n, self.pos, self.left()))
         self.fh.seek(n, os.SEEK_CUR)
         self.pos += n
 
     def unpack(self, code, what):
         fmt = self.endian + code
         return struct.unpack(fmt, self.take(struct.calcsize(fmt), what))[0]
-

@@ -86,14 +86,14 @@ def _gguf_problem(path, fh, size):
         end = data_start + offset + (nbytes or 0)
         if end > size:
             raise Garbled("is truncated: tensor %r ends at byte %d, but the file has only %d bytes"
-                           % (name, end, size))
+                          % (name, end, size))
     return None
 
 
 def _bounded(count, limit, what):
     if count > min(limit, _GGUF_MAX_COUNT):
         raise Garbled("is truncated or garbled: its %s is %d, more than the rest of the file can hold"
-                       % (what, count))
+                      % (what, count))
 
 
 def _decode(raw, what):
@@ -150,5 +150,3 @@ def _gguf_tensor_info(reader, count_code, index):
     block = GGML_BLOCK_SIZES.get(ttype)
     nbytes = elements // block[0] * block[1] if block else None
     return name, offset, nbytes
-
-

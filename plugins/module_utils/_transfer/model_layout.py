@@ -51,4 +51,3 @@ def read_marker(directory):
     except (IOError, OSError, ValueError, UnicodeDecodeError):
         return None
     return marker if isinstance(marker, dict) else None
-

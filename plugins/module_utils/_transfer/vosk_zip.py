@@ -33,7 +33,6 @@ _BAD_KINDS = {
 }
 
 
-
 def _member_parts(name):
     # The zip format wants '/', but Windows tools sometimes write '\'; treat both as separators.
     return [part for part in name.replace("\\", "/").split("/") if part not in ("", ".")]

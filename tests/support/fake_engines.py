@@ -9,7 +9,8 @@ engines behave like the real ones where the turn check depends on it:
 * ``PiperVoice.load`` reads the ``.onnx.json``; the session's inputs are ``input, input_lengths,
   scales`` (+ ``sid`` when the ``.onnx`` holds ``multi``); each phrase gives 0.05 s of audio per word;
 * ``llama_cpp.Llama`` fails like llama.cpp ("Failed to load model from file") on a file that does
-  not start with GGUF or holds ``no tensors``; it streams ``REPLY`` word by word.
+  not start with GGUF, holds ``no tensors``, or whose path holds $FAKE_LLAMA_REFUSE; it streams
+  ``REPLY`` word by word.
 
 ``without`` leaves packages out, for a runtime that lacks an engine.
 """
@@ -78,13 +79,14 @@ class PiperVoice(object):
 '''
 
 LLAMA = '''
+import os
 import time
 REPLY = %r
 class Llama(object):
     def __init__(self, model_path, n_ctx=512, n_threads=1, n_gpu_layers=0, chat_format=None, verbose=True):
         data = open(model_path, "rb").read()
-        if not data.startswith(b"GGUF") or b"no tensors" in data:
-            import os
+        refuse = os.environ.get("FAKE_LLAMA_REFUSE")
+        if not data.startswith(b"GGUF") or b"no tensors" in data or (refuse and refuse in model_path):
             os.write(2, b"llama_model_load: error loading model: missing tensor 'token_embd.weight'\\n")
             raise ValueError("Failed to load model from file: %%s" %% model_path)
         self.n_ctx, self.chat_format = n_ctx, chat_format

@@ -36,17 +36,25 @@ def _none(value):
     return None if value in (None, "", "None") else value
 
 
-def measured_ratio(measured, predicted_llm_sec, max_tokens):
-    """Measured over predicted seconds for the tier's reply: ``max_tokens`` at the measured speed
-    against the prediction's ``llm_latency_sec`` (the same tokens at the predicted speed)."""
+def measured_ratio(measured, predicted, max_tokens=None):
+    """Measured over predicted seconds for the tier's reply: the predicted generation speed over the
+    measured one (the same tokens either way), else ``max_tokens`` at the measured speed over the
+    predicted ``llm_sec``. None when either side is missing."""
     try:
-        tps, predicted, tokens = (float(measured.get("llm_tokens_per_sec")), float(predicted_llm_sec),
-                                  float(max_tokens))
+        tps = float(measured.get("llm_tokens_per_sec"))
     except (TypeError, ValueError, AttributeError):
         return None
-    if tps <= 0 or predicted <= 0 or tokens <= 0:
+    if tps <= 0:
         return None
-    return round(tokens / tps / predicted, 3)
+    try:
+        if predicted.get("llm_tokens_per_sec"):
+            return round(float(predicted["llm_tokens_per_sec"]) / tps, 3)
+        seconds, tokens = float(predicted.get("llm_sec")), float(max_tokens)
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if seconds <= 0 or tokens <= 0:
+        return None
+    return round(tokens / tps / seconds, 3)
 
 
 def _measured(row):
@@ -79,6 +87,9 @@ def _host_row(host, row, min_rank):
         "digests": dict((_file_name(f), f.get("digest_source")) for f in files if f.get("digest_source")),
         # What happened to the agent's container (the role's recreate handler).
         "agent": row.get("agent"),
+        "env_keys_changed": list(row.get("env_changed_keys") or []),
+        # Whether the run had work to do on the host (something was not in place).
+        "changed": bool(row.get("changed")),
         "error": row.get("error"),
         "below_min_tier": None,
         "measured": _measured(row),
@@ -91,7 +102,7 @@ def _host_row(host, row, min_rank):
         "measured_vs_predicted": None,
     }
     if out["measured"]:
-        out["measured_vs_predicted"] = measured_ratio(out["measured"], out["predicted"]["llm_sec"],
+        out["measured_vs_predicted"] = measured_ratio(out["measured"], out["predicted"],
                                                       out["predicted"]["max_tokens"])
     if status == "no result" and not out["error"]:
         out["error"] = "The host stopped before it reported (failed or unreachable)."

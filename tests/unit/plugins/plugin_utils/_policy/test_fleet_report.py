@@ -105,3 +105,9 @@ def test_the_markdown_has_the_measured_table_and_the_calibration_line():
     assert "Measured/predicted LLM seconds over 1 hosts: median 1.0, worst 1.0." in text
     assert "| a | python | 0.4 | 1.2 (402) | 12.0 | 0.3 | 2.1 | 3.9 | 2.0 (measured memory bandwidth) | 1.0 |" in text
     assert "\n\n- **b**: not measured: voiceagent_turn_check is false" in text
+
+
+def test_the_ratio_prefers_the_predicted_speed_which_survives_rounding():
+    # A tiny model's predicted seconds round to 0.0; its predicted speed still gives the ratio.
+    row = dict(measured_row(500.0, predicted_sec=0.0), predicted_llm_tokens_per_sec=1000.0)
+    assert build_report({"a": row}, REGISTRY)["hosts"][0]["measured_vs_predicted"] == 2.0

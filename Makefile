@@ -205,6 +205,13 @@ $(RUNTIME_VENV)/bin/turn-check-ready: requirements-runtime.txt
 
 runtime-venv: $(RUNTIME_VENV)/bin/turn-check-ready
 
+# The turn check for real on localhost (tests/integration/test_turn_check_localhost.py): the real engines and
+# the real SmolLM2, joe-medium and Korean Vosk models; a missing runtime fails instead of skipping.
+.PHONY: test-turn-check
+test-turn-check: setup runtime-venv
+	VOICEAGENT_REQUIRE_RUNTIME=1 VOICEAGENT_RUNTIME_PYTHON=$(CURDIR)/$(RUNTIME_VENV)/bin/python \
+	    $(BIN)/pytest tests/integration/test_turn_check_localhost.py -q -p no:cacheprovider
+
 # make registry-meta REGISTRY=path [REGISTRY_META_ARGS="--mirror URL | --models-dir DIR | --write"]: read each
 # LLM's GGUF header keys from the file (HTTP range requests for the header only, or a local file) and check
 # or complete the registry's models.llm.gguf (bench/registry_meta.py).

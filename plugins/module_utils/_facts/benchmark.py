@@ -23,6 +23,15 @@ Two numbers, chosen for what llama.cpp needs:
   2-core AMD EPYC (Zen 4) VM reads about 4.5 (see bench/README.md). Hosts whose zlib is zlib-ng read higher; the
   ``zlib`` key records which library was measured.
 
+* ``process_bandwidth_gbps``: what one llama.cpp process can draw. On a host
+  with several NUMA nodes (two sockets) the all-core copy adds up every node's
+  memory, while one process's weights sit in one node's memory and its threads
+  on the other socket read them across the interconnect. There the copy is
+  measured again with the workers pinned to each node's usable CPUs
+  (``memory_bandwidth_per_node_gbps``, first-touch allocation keeps each buffer
+  on its node), and the figure is that of the node with the most usable CPUs.
+  With one node it is ``memory_bandwidth_gbps``.
+
 Bump ``BENCHMARK_VERSION`` whenever the method or a constant changes: cached
 results of another version are ignored.
 """
@@ -36,7 +45,7 @@ import zlib
 
 from ansible_collections.voiceagent.models.plugins.module_utils._transfer.atomic_write import write_atomically
 
-BENCHMARK_VERSION = 1
+BENCHMARK_VERSION = 2
 
 BANDWIDTH_ROUNDS = 12
 PAGE_BYTES = 4096
@@ -130,7 +139,44 @@ def plan_bandwidth(usable_cores, available_bytes=None, llc_bytes=None):
     return workers, total // workers
 
 
-def _bandwidth_worker(buffer_bytes, conn):
+def parse_cpulist(text):
+    """CPU numbers of a sysfs list such as ``0-3,8-11``."""
+    cpus = set()
+    for part in (text or "").strip().split(","):
+        if not part:
+            continue
+        low, _sep, high = part.partition("-")
+        try:
+            cpus.update(range(int(low), int(high or low) + 1))
+        except ValueError:
+            return set()
+    return cpus
+
+
+def numa_nodes(sysfs="/sys/devices/system/node", allowed=None):
+    """{node number: sorted usable CPUs} for nodes with at least one usable CPU; {} without sysfs."""
+    nodes = {}
+    try:
+        names = [d for d in os.listdir(sysfs) if d.startswith("node") and d[4:].isdigit()]
+    except OSError:
+        return nodes
+    for name in names:
+        try:
+            with open(os.path.join(sysfs, name, "cpulist")) as handle:
+                cpus = parse_cpulist(handle.read())
+        except OSError:
+            continue
+        if allowed is not None:
+            cpus &= set(allowed)
+        if cpus:
+            nodes[int(name[4:])] = sorted(cpus)
+    return nodes
+
+
+def _bandwidth_worker(buffer_bytes, conn, cpus=None):
+    if cpus:
+        # Pinned before the buffers exist, so first touch puts them in this node's memory.
+        os.sched_setaffinity(0, cpus)
     half = buffer_bytes // 2
     # Fill the source for real, and make every page different: a fresh
     # bytearray maps the shared zero page, and identical pages can be merged
@@ -148,7 +194,7 @@ def _bandwidth_worker(buffer_bytes, conn):
     conn.close()
 
 
-def measure_bandwidth(workers, buffer_bytes, rounds=BANDWIDTH_ROUNDS):
+def measure_bandwidth(workers, buffer_bytes, rounds=BANDWIDTH_ROUNDS, cpus=None):
     """Copy bandwidth in GB/s with ``workers`` processes copying at once.
 
     Each round the parent releases every worker and waits for all of them; the
@@ -162,7 +208,7 @@ def measure_bandwidth(workers, buffer_bytes, rounds=BANDWIDTH_ROUNDS):
     try:
         for _unused in range(workers):
             parent_end, child_end = ctx.Pipe()
-            proc = ctx.Process(target=_bandwidth_worker, args=(buffer_bytes, child_end))
+            proc = ctx.Process(target=_bandwidth_worker, args=(buffer_bytes, child_end, cpus))
             proc.daemon = True
             proc.start()
             child_end.close()
@@ -193,15 +239,40 @@ def measure_bandwidth(workers, buffer_bytes, rounds=BANDWIDTH_ROUNDS):
     return best
 
 
+def _allowed_cpus():
+    try:
+        return os.sched_getaffinity(0)
+    except (AttributeError, OSError):
+        return None
+
+
+def node_bandwidths(workers, buffer_bytes, all_nodes_gbps, nodes=None):
+    """([{node, cpus, gbps}] per NUMA node, or [] with one node; the bandwidth one process gets)."""
+    nodes = numa_nodes(allowed=_allowed_cpus()) if nodes is None else nodes
+    if len(nodes) < 2:
+        return [], all_nodes_gbps
+    rows = []
+    for node in sorted(nodes):
+        cpus = nodes[node]
+        gbps = measure_bandwidth(max(1, min(workers, len(cpus))), buffer_bytes, max(2, BANDWIDTH_ROUNDS // 2), cpus)
+        rows.append({"node": node, "cpus": len(cpus), "gbps": round(gbps, 2)})
+    home = max(rows, key=lambda row: (row["cpus"], row["gbps"]))
+    return rows, home["gbps"]
+
+
 def run_benchmark(usable_cores, available_bytes=None):
     """Measure both figures; return the ``benchmark`` fact (without cache keys)."""
     started = time.perf_counter()
     workers, buffer_bytes = plan_bandwidth(usable_cores, available_bytes, last_level_cache_bytes())
     bandwidth = measure_bandwidth(workers, buffer_bytes)
+    per_node, process_bandwidth = node_bandwidths(workers, buffer_bytes, bandwidth)
     score, best_ms = measure_compute()
     return {
         "score": round(score, 2),
         "memory_bandwidth_gbps": round(bandwidth, 2),
+        "process_bandwidth_gbps": round(process_bandwidth, 2),
+        "numa_nodes": max(1, len(per_node)),
+        "memory_bandwidth_per_node_gbps": per_node,
         "compute_ms": round(best_ms, 3),
         "bandwidth_workers": workers,
         "bandwidth_buffer_mb": buffer_bytes // (1024 * 1024),

@@ -14,7 +14,8 @@ def test_the_compute_workload_is_fixed():
     assert len(corpus) == 256 * 1024
     assert hashlib.sha256(corpus).hexdigest() == (
         "7a4a413e0b8b79014c3d032b4a839e9fbff7363e3338533eb60ce20d30d4b3af")
-    assert bench.BENCHMARK_VERSION == 1
+    # Version 2 added the per-NUMA-node bandwidth (process_bandwidth_gbps); the workload is unchanged.
+    assert bench.BENCHMARK_VERSION == 2
 
 
 def test_the_compute_score_is_on_the_reference_scale():
@@ -57,6 +58,45 @@ def test_last_level_cache_is_none_without_sysfs(tmp_path):
 def test_measure_bandwidth_runs_workers_and_reports_gbps():
     gbps = bench.measure_bandwidth(workers=2, buffer_bytes=8 * MIB, rounds=2)
     assert 0.1 < gbps < 10000
+
+
+def test_cpulists_are_parsed_the_sysfs_way():
+    assert bench.parse_cpulist("0-3,8-9\n") == {0, 1, 2, 3, 8, 9}
+    assert bench.parse_cpulist("5") == {5}
+    assert bench.parse_cpulist("") == set() and bench.parse_cpulist("x-y") == set()
+
+
+def _nodes(tmp_path, lists):
+    for node, cpulist in lists.items():
+        (tmp_path / ("node%d" % node)).mkdir()
+        (tmp_path / ("node%d" % node) / "cpulist").write_text(cpulist + "\n")
+    (tmp_path / "possible").write_text("0-1\n")
+    return str(tmp_path)
+
+
+def test_numa_nodes_keep_only_usable_cpus(tmp_path):
+    sysfs = _nodes(tmp_path, {0: "0-15", 1: "16-31", 2: ""})
+    assert bench.numa_nodes(sysfs) == {0: list(range(16)), 1: list(range(16, 32))}
+    # A container pinned to the first socket sees one node.
+    assert bench.numa_nodes(sysfs, allowed=range(4, 8)) == {0: [4, 5, 6, 7]}
+    assert bench.numa_nodes(str(tmp_path / "none")) == {}
+
+
+def test_one_node_reports_the_all_core_copy_as_the_process_bandwidth():
+    assert bench.node_bandwidths(2, 8 * MIB, 40.0, nodes={0: [0, 1]}) == ([], 40.0)
+
+
+def test_two_nodes_are_measured_apart_and_the_process_gets_the_largest_node():
+    # This host's two CPUs stand in for two single-CPU nodes: each node is measured with its workers pinned.
+    rows, process = bench.node_bandwidths(2, 8 * MIB, 99.0, nodes={0: [0], 1: [1]})
+    assert [row["node"] for row in rows] == [0, 1] and all(row["cpus"] == 1 for row in rows)
+    assert all(0.1 < row["gbps"] < 10000 for row in rows)
+    assert process == max(row["gbps"] for row in rows)
+
+
+def test_the_benchmark_reports_the_process_bandwidth():
+    result = bench.run_benchmark(1, available_bytes=256 * MIB)
+    assert result["process_bandwidth_gbps"] > 0 and result["numa_nodes"] >= 1
 
 
 KEY = bench.fingerprint("x86_64", "Test CPU", 2, 23.43)

@@ -1,7 +1,7 @@
 """`make test-matrix`: the collection under every supported ansible-core and managed-host Python.
 
     python3 tests/matrix/matrix.py                 # every core, every leg
-    python3 tests/matrix/matrix.py --cores 2.16 --legs units,provision
+    python3 tests/matrix/matrix.py --cores 2.16 --legs units,provision --jobs 1
 
 For each ansible-core (a venv under .venv-matrix/<core>, made once and reused; 2.19 is .venv):
   units      pytest tests/unit
@@ -16,6 +16,7 @@ that cannot run here is reported as SKIP with what to install, and fails the run
 OPTIONAL (2.20 needs Python 3.12+). Logs: .matrix/logs/; summary: .matrix/results.json.
 """
 import argparse
+import concurrent.futures
 import glob
 import hashlib
 import json
@@ -95,6 +96,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cores", default=",".join(CORES), help="comma-separated (default: %(default)s)")
     parser.add_argument("--legs", default=",".join(LEGS), help="comma-separated (default: %(default)s)")
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("MATRIX_JOBS", "2")),
+                        help="cores tested at once (default: %(default)s)")
     args = parser.parse_args()
     cores = [core for core in args.cores.split(",") if core]
     legs = [leg for leg in args.legs.split(",") if leg]
@@ -129,7 +132,7 @@ def main():
             record("host", version, "FAIL", time.time() - t0, "could not make %s with psutil (%s)"
                    % (venv, logs / ("host-%s.log" % version)))
 
-    for core in cores:
+    def one_core(core):
         pin, controllers, targets = CORES[core]
         controller = next((p for p in map(find_python, controllers) if p), None)
         if core == "2.19" and (ROOT / ".venv" / "bin" / "ansible").exists():
@@ -138,7 +141,7 @@ def main():
             record(core, "-", "SKIP" if core in OPTIONAL else "FAIL", 0,
                    "ansible-core %s needs Python %s on the controller: install one (pyenv install %s)"
                    % (core, " or ".join(controllers), controllers[0]))
-            continue
+            return
         else:
             t0 = time.time()
             venv = VENVS / core
@@ -146,7 +149,7 @@ def main():
             reqs = ["-r", str(ROOT / "requirements-matrix.txt"), pin]
             if not ensure_venv(venv, controller, reqs, log):
                 record(core, "venv", "FAIL", time.time() - t0, "pip install failed, see %s" % log)
-                continue
+                return
             bindir = venv / "bin"
         version = subprocess.run([str(bindir / "python"), "-c", "import ansible.release as r; print(r.__version__)"],
                                  stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout.strip()
@@ -160,7 +163,9 @@ def main():
                 rc = log_run([bindir / "pytest", "tests/unit", "-q", "-p", "no:cacheprovider"], log, env)
                 rc = 0 if rc == 5 else rc
             elif leg == "sanity":
-                rc = log_run(["tests/sanity/run-ansible-test.sh", "sanity"], log, dict(env, BIN=str(bindir)))
+                # a copy of the checkout (not the bind mount), so its tests/output is its own
+                rc = log_run(["tests/sanity/run-ansible-test.sh", "sanity"], log,
+                             dict(env, BIN=str(bindir), VOICEAGENT_TEST_COPY="1"))
             else:
                 # Every host Python under the oldest and the newest core; the support edges under the others.
                 wanted = targets if core in FULL_HOSTS else [targets[0], targets[-1]]
@@ -179,10 +184,14 @@ def main():
                     rc = rc or 1
             record(core, leg, "PASS" if rc == 0 else "FAIL", time.time() - t0, detail)
 
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        list(pool.map(one_core, cores))
+    rows.sort(key=lambda row: (row["core"], LEGS.index(row["leg"]) if row["leg"] in LEGS else -1))
+
     total = time.time() - started
-    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
-              "machine": "%s, %d CPUs, %s, Python %s" % (platform.node(), os.cpu_count() or 0, platform.platform(),
-                                                        platform.python_version()),
+    machine = "%s, %d CPUs, %s, Python %s" % (platform.node(), os.cpu_count() or 0, platform.platform(),
+                                              platform.python_version())
+    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)), "machine": machine,
               "seconds": round(total), "rows": rows}
     (MATRIX / "results.json").write_text(json.dumps(result, indent=1) + "\n")
     failed = [row for row in rows if row["status"] == "FAIL"]

@@ -13,21 +13,11 @@ sys.path.insert(0, str(ROOT / "demo"))
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from build_mirror import build_mirror  # noqa: E402
 from fake_engines import make_runtime  # noqa: E402
-from mirror_server import MirrorServer  # noqa: E402
-from test_site_playbook import Fleet, host_row  # noqa: E402
+# The same LIGHT_CPU (and MEDIUM_CPU) mirror as site.yml's own tests.
+from test_site_playbook import Fleet, host_row, mirror  # noqa: E402,F401
 
 OLD_ENV = "LOCAL_LLM_MODEL_PATH=/app/models/llm/old.gguf\nLOCAL_STT_MODEL_PATH=/app/models/stt/old\n"
-
-
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory):
-    work = tmp_path_factory.mktemp("mirror")
-    build_mirror(str(work), tiers=["LIGHT_CPU"])
-    with MirrorServer(str(work / "mirror")) as server:
-        server.registry = str(work / "registry.json")
-        yield server
 
 
 @pytest.fixture(scope="module")

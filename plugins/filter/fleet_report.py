@@ -15,13 +15,15 @@ from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry
     default_registry_path,
     load_registry,
 )
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.report_history import settle
 
 
-def fleet_report_filter(rows, registry=None, min_tier=None, mode="run", generated_at=None):
-    """``registry`` is the registry data or a path to it; None is the collection's own."""
+def fleet_report_filter(rows, registry=None, min_tier=None, mode="run", generated_at=None, previous=None):
+    """``registry`` is the registry data or a path to it; None is the collection's own.
+    ``previous``: the last report written, so a run that changed nothing leaves it as it is."""
     try:
-        report = build_report(rows, load_registry(registry if registry is not None else default_registry_path()),
-                              min_tier or None, mode, generated_at)
+        report = settle(build_report(rows, load_registry(registry if registry is not None else default_registry_path()),
+                                     min_tier or None, mode, generated_at), previous)
     except (ReportError, RegistryError) as exc:
         raise AnsibleFilterError("voiceagent.models.fleet_report: %s" % exc)
     return {"report": report, "markdown": render_markdown(report)}

@@ -108,11 +108,16 @@ def test_a_first_run_puts_the_tier_in_place(provisioned):
 
 
 def test_a_second_run_changes_nothing_and_downloads_nothing(provisioned):
-    _unused, _unused, (proc, report) = provisioned
+    _unused, (_proc, first), (proc, report) = provisioned
     assert proc.returncode == 0
-    assert host_row(report)["files_changed"] == 0 and host_row(report)["bytes_moved"] == 0
     provision_play = proc.stdout.split("PLAY [Write the fleet report")[0]
     assert "changed: [h1]" not in provision_play
+    # Nothing changed anywhere, the controller included: the report keeps the first run's row
+    # (what that run moved, and when) and its time stamp, so its files are not rewritten.
+    recap = [line for line in proc.stdout.splitlines() if " : ok=" in line]
+    assert len(recap) == 2 and all(" changed=0 " in line for line in recap), "\n".join(recap)
+    assert report == first
+    assert host_row(report)["changed_at"] == first["generated_at"] and host_row(report)["files_changed"] == 4
 
 
 def test_a_provisioned_host_skips_every_file_and_env_task(provisioned):
@@ -120,8 +125,11 @@ def test_a_provisioned_host_skips_every_file_and_env_task(provisioned):
     for task in ("Put each model file in place", "Point the .env at the tier", "Create the model directories"):
         section = proc.stdout.split("TASK [voiceagent.models.provision : %s]" % task)[1].split("TASK [")[0]
         assert "skipping: [h1]" in section and "ok: [h1]" not in section
-    assert host_row(report)["files_unchanged"] == 4
-    assert host_row(report)["digests"]["en_US-lessac-medium.onnx"] == "lock"
+    # This run's own details, in a report of its own (the shared one keeps the last change's details).
+    fleet = provisioned[0]
+    _proc, fresh = fleet.run("-e", "voiceagent_report_dir=%s" % (fleet.base / "reports-fresh"))
+    assert host_row(fresh)["files_unchanged"] == 4
+    assert host_row(fresh)["digests"]["en_US-lessac-medium.onnx"] == "lock"
 
 
 def test_the_second_run_sends_no_request_to_the_mirror(provisioned, mirror):

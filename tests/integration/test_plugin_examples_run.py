@@ -312,7 +312,8 @@ def run_examples(name, tmp_path, mirror):
     return runs, guard_log, check_only
 
 
-PLUGINS = ["hardware_facts", "model_plan", "model_file", "env_file", "select_tier", "provision_plan", "fleet_report"]
+PLUGINS = ["hardware_facts", "model_plan", "model_file", "env_file", "turn_check", "select_tier", "provision_plan",
+           "fleet_report"]
 
 
 @pytest.mark.parametrize("name", PLUGINS)

@@ -136,7 +136,7 @@ def test_filter_examples_are_tasks_using_the_fqcn(path):
 
 
 def test_every_plugin_is_covered():
-    assert set(p.stem for p in MODULES) == {"hardware_facts", "model_file", "model_plan", "env_file"}
+    assert set(p.stem for p in MODULES) == {"hardware_facts", "model_file", "model_plan", "env_file", "turn_check"}
     assert {"select_tier", "provision_plan", "fleet_report"} <= set(p.stem for p in FILTER_DOCS)
 
 

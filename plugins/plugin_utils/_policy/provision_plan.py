@@ -15,7 +15,6 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported
     urlsplit = None
 
-from ansible_collections.voiceagent.models.plugins.module_utils._transfer.model_formats import ZIP_PEAK_FACTOR
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.agent_contract import agent_env
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import iter_files
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry_url import url_problem

@@ -93,7 +93,7 @@ def ensure_venv(path, python, requirements, log):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--cores", default=",".join(CORES), help="comma-separated (default: %(default)s)")
     parser.add_argument("--legs", default=",".join(LEGS), help="comma-separated (default: %(default)s)")
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MATRIX_JOBS", "2")),

@@ -13,7 +13,7 @@ import json
 from ansible.module_utils import basic
 
 try:
-    from ansible.module_utils.testing import patch_module_args  # noqa: F401  (ansible-core >= 2.19)
+    from ansible.module_utils.testing import patch_module_args  # noqa: F401  pylint: disable=unused-import
 except ImportError:
     from unittest import mock
 

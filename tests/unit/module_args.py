@@ -13,7 +13,7 @@ import json
 from ansible.module_utils import basic
 
 try:
-    from ansible.module_utils.testing import patch_module_args  # noqa: F401  pylint: disable=unused-import
+    from ansible.module_utils.testing import patch_module_args  # pylint: disable=unused-import  # noqa: F401
 except ImportError:
     from unittest import mock
 

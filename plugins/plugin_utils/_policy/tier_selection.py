@@ -11,10 +11,13 @@ takes the first one the host passes on every check:
 * usable cores >= ``min_cpu_cores`` (affinity and cgroup quota applied);
 * a GPU when ``gpu_required``, and ``min_gpu_vram_gb`` on one card, never a sum;
 * ``cpu_benchmark_min`` against the benchmark score;
-* the LLM fits: in usable RAM for CPU tiers, in the largest card's VRAM for
-  tiers that put every layer on the GPU, with a KV-cache/runtime margin;
-* the predicted LLM seconds for the tier's ``LOCAL_LLM_MAX_TOKENS`` stay within
-  the tier's ``expectations.llm_latency_sec`` plus ``LATENCY_TOLERANCE``.
+* the LLM fits (llm_plan, llm_memory): weights, KV cache, compute buffer and
+  runtime from the GGUF header keys, in usable RAM for CPU tiers, on the cards'
+  free VRAM for GPU tiers (layers split with the CPU unless the tier needs them
+  all on the GPU);
+* the predicted turn (prompt prefill, ``LOCAL_LLM_MAX_TOKENS`` of generation,
+  the registry's STT and TTS) stays within the tier's promised STT + LLM + TTS
+  seconds plus ``LATENCY_TOLERANCE``.
 
 Errors are the ``SelectionError`` family below, each with a sentence an
 operator can act on. Nothing else is raised for any input.
@@ -24,19 +27,13 @@ import copy
 import json
 import math
 
-from ansible_collections.voiceagent.models.plugins.module_utils._units import GIB
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.agent_contract import (
     ContractError,
     agent_context,
     gpu_layers,
     gpu_vendors,
-    kv_cache_bytes,
 )
-from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.llm_prediction import (
-    cpu_prompt_tokens_per_sec,
-    cpu_tokens_per_sec,
-    llm_seconds,
-)
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.llm_plan import host_extras, plan
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import (
     HAS_JSONSCHEMA,
     RegistryError,
@@ -50,11 +47,6 @@ from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry
 CAPACITY_TOLERANCE = 0.06
 # A promise may be missed by this share before the tier is refused.
 LATENCY_TOLERANCE = 0.25
-# llama.cpp needs the weights plus KV cache, compute buffers and the runtime.
-RAM_MARGIN_FACTOR = 1.2
-RAM_MARGIN_GB = 1.0
-VRAM_MARGIN_FACTOR = 1.1
-VRAM_MARGIN_GB = 0.5
 
 
 class SelectionError(ValueError):
@@ -114,7 +106,7 @@ def read_facts(facts):
     present = gpu.get("present") if isinstance(gpu, dict) else None
     if not isinstance(present, bool):
         raise InvalidFactsError("The hardware fact 'gpu.present' must be true or false, got %r." % (present,))
-    return {
+    host = {
         "cards": _cards(facts, present),
         "memory_gb": memory,
         "limit_gb": _number(facts, "memory.cgroup_limit_gb", required=False),
@@ -125,6 +117,8 @@ def read_facts(facts):
         "score": _number(facts, "benchmark.score", required=False),
         "memory_bandwidth_gbps": _number(facts, "benchmark.memory_bandwidth_gbps", required=False),
     }
+    host.update(host_extras(facts))
+    return host
 
 
 _VENDOR_NAMES = {"nvidia": "NVIDIA", "amd": "AMD"}
@@ -179,25 +173,8 @@ def _memory_words(host):
 
 
 def predict(tier, host):
-    """Predicted generation speed, LLM seconds and (CPU tiers) prompt speed for ``tier`` on ``host``."""
-    llm = tier["models"]["llm"]
-    max_tokens = tier["env"].get("LOCAL_LLM_MAX_TOKENS")
-    prompt_tps = None
-    if tier["requirements"].get("gpu_required"):
-        tps = llm.get("expected_tokens_per_sec_gpu")
-        basis = "registry GPU figure" if tps else None
-    else:
-        tps = cpu_tokens_per_sec(host["memory_bandwidth_gbps"], llm["size_bytes"], llm.get("quantization"))
-        basis = "measured memory bandwidth" if tps else None
-        prompt_tps = cpu_prompt_tokens_per_sec(host["score"], host["cores"], llm["size_bytes"], llm.get("quantization"))
-    seconds = llm_seconds(max_tokens, tps)
-    return {
-        "llm_tokens_per_sec": round(tps, 2) if tps else None,
-        "llm_prompt_tokens_per_sec": round(prompt_tps, 1) if prompt_tps else None,
-        "llm_latency_sec": round(seconds, 2) if seconds else None,
-        "max_tokens": max_tokens,
-        "basis": basis,
-    }
+    """``expected.predicted`` for ``tier`` on ``host``: memory, GPU layers, speeds and the turn (llm_plan)."""
+    return plan(tier, host, agent_context(tier)[0])[2]
 
 
 def check_tier(name, tier, host):
@@ -230,29 +207,23 @@ def check_tier(name, tier, host):
             failures.append("needs a CPU score of %s, and no benchmark was measured" % _fmt(min_score))
         elif host["score"] < min_score:
             failures.append("needs a CPU score of %s, the host scores %s" % (_fmt(min_score), _fmt(host["score"])))
-    llm_gb = tier["models"]["llm"]["size_bytes"] / GIB
-    # The KV cache at the context the agent will use, where the registry has the GGUF header keys.
-    kv_gb = (kv_cache_bytes(tier["models"]["llm"], agent_context(tier)[0]) or 0) / GIB
-    on_gpu = gpu_tier and tier["env"].get("LOCAL_LLM_GPU_LAYERS", -1) == -1
-    if on_gpu:
-        need = llm_gb * VRAM_MARGIN_FACTOR + VRAM_MARGIN_GB + kv_gb
-        if usable and vram_gb < need:
-            failures.append("its %s GiB LLM needs %s GiB of VRAM with KV cache, the largest card has %s GiB"
-                            % (_fmt(llm_gb), _fmt(need), _fmt(vram_gb)))
-    else:
-        need = llm_gb * RAM_MARGIN_FACTOR + RAM_MARGIN_GB + kv_gb
-        if host["memory_gb"] < need:
-            failures.append("its %s GiB LLM needs %s GiB of memory with KV cache, the host has %s"
-                            % (_fmt(llm_gb), _fmt(need), _memory_words(host)))
-    prediction = predict(tier, host)
-    budget = tier.get("expectations", {}).get("llm_latency_sec")
+    # The LLM's memory (weights, KV cache, compute buffer, runtime) in RAM or on the cards, and the turn.
+    fit_failures, fit_notes, prediction = plan(tier, host, agent_context(tier)[0])
+    failures.extend(fit_failures)
+    notes.extend("%s: %s" % (name, note) for note in fit_notes)
+    expect = tier.get("expectations", {})
+    budget = expect.get("llm_latency_sec")
+    promise = budget + (expect.get("stt_latency_sec") or 0) + (expect.get("tts_latency_sec") or 0) if budget else None
     if prediction["llm_latency_sec"] is None:
         notes.append("%s: the LLM latency could not be predicted (%s)" % (
             name, "no GPU figure in the registry" if gpu_tier else "no memory bandwidth was measured"))
-    elif budget and prediction["llm_latency_sec"] > budget * (1 + LATENCY_TOLERANCE):
-        failures.append("its LLM would take %s s for %s tokens at a predicted %s tokens/s (%s), over its %s s promise"
-                        % (_fmt(prediction["llm_latency_sec"]), prediction["max_tokens"],
-                           _fmt(prediction["llm_tokens_per_sec"]), prediction["basis"], _fmt(budget)))
+    elif promise and prediction["turn_sec"] > promise * (1 + LATENCY_TOLERANCE):
+        failures.append("its turn would take %s s: its LLM %s s (a %s-token prompt in %s s, then %s tokens at a "
+                        "predicted %s tokens/s, %s), over its %s s promise"
+                        % (_fmt(prediction["turn_sec"]), _fmt(prediction["llm_latency_sec"]),
+                           prediction["prefill_tokens"], _fmt(prediction["llm_prefill_sec"]),
+                           prediction["max_tokens"], _fmt(prediction["llm_tokens_per_sec"]), prediction["basis"],
+                           _fmt(promise)))
     return failures, notes, prediction
 
 
@@ -266,6 +237,9 @@ def _result(registry, name, source, reason, rejected, warnings, prediction, auto
         env["LOCAL_LLM_GPU_LAYERS"] = gpu_layers(name, tier)
     except ContractError as exc:
         raise SelectionError(str(exc))
+    if prediction.get("gpu_layers") is not None and prediction["gpu_layers"] < env["LOCAL_LLM_GPU_LAYERS"]:
+        # The layers that fit the cards' free memory (a split with the CPU).
+        env["LOCAL_LLM_GPU_LAYERS"] = prediction["gpu_layers"]
     prediction["gpu_layers"] = env["LOCAL_LLM_GPU_LAYERS"]
     if context_note:
         warnings = warnings + [context_note]

@@ -185,11 +185,14 @@ def test_shipped_requirements_match_upstream_table():
         "min_ram_gb": 16, "min_cpu_cores": 8, "gpu_required": False, "cpu_benchmark_min": 2.5}
     assert tiers["HEAVY_CPU"]["requirements"] == {
         "min_ram_gb": 32, "min_cpu_cores": 16, "gpu_required": False, "cpu_benchmark_min": 4.0}
-    # gpu_vendors is ours, not upstream's: the agent's GPU image is CUDA only.
+    # gpu_vendors and gpu_full_offload are ours, not upstream's: the agent's GPU image is CUDA only, and the GPU
+    # tiers' promises assume every layer on the card.
     assert tiers["MEDIUM_GPU"]["requirements"] == {
-        "min_ram_gb": 16, "min_cpu_cores": 4, "gpu_required": True, "min_gpu_vram_gb": 6, "gpu_vendors": ["nvidia"]}
+        "min_ram_gb": 16, "min_cpu_cores": 4, "gpu_required": True, "min_gpu_vram_gb": 6, "gpu_vendors": ["nvidia"],
+        "gpu_full_offload": True}
     assert tiers["HEAVY_GPU"]["requirements"] == {
-        "min_ram_gb": 32, "min_cpu_cores": 8, "gpu_required": True, "min_gpu_vram_gb": 12, "gpu_vendors": ["nvidia"]}
+        "min_ram_gb": 32, "min_cpu_cores": 8, "gpu_required": True, "min_gpu_vram_gb": 12, "gpu_vendors": ["nvidia"],
+        "gpu_full_offload": True}
     keys = ("stt_latency_sec", "llm_latency_sec", "tts_latency_sec")
     latencies = {name: [tiers[name]["expectations"][k] for k in keys] for name in tiers}
     assert latencies == {"LIGHT_CPU": [2, 8, 3], "MEDIUM_CPU": [2, 12, 3], "HEAVY_CPU": [2, 18, 3],

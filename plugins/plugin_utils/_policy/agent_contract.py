@@ -15,10 +15,10 @@ The agent's rules (docs/env-file.md; its local_ai_server/config.py):
 * ``GPU_AVAILABLE`` means "a working NVIDIA GPU for the container" (its GPU image is CUDA only).
 """
 
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.llm_memory import kv_bytes, model_shape
+
 AGENT_MIN_CONTEXT = 768
 AGENT_MAX_THREADS = 16
-# Bytes per element of llama.cpp's default (f16) KV cache.
-KV_BYTES_PER_ELEMENT = 2
 DEFAULT_GPU_VENDORS = ("nvidia",)
 
 
@@ -54,18 +54,9 @@ def agent_context(tier):
 
 
 def kv_cache_bytes(llm, context):
-    """f16 KV cache bytes at ``context`` tokens, or None without the header keys.
-
-    K and V each hold ``context x block_count x embedding_length x head_count_kv / head_count``
-    elements (grouped-query attention shrinks them by head_count / head_count_kv).
-    """
-    blocks = gguf_value(llm, "block_count")
-    embedding = gguf_value(llm, "embedding_length")
-    heads = gguf_value(llm, "attention.head_count")
-    kv_heads = gguf_value(llm, "attention.head_count_kv") or heads
-    if not (blocks and embedding and heads):
-        return None
-    return 2 * int(context) * int(blocks) * (int(embedding) * int(kv_heads) // int(heads)) * KV_BYTES_PER_ELEMENT
+    """f16 KV cache bytes at ``context`` tokens, or None without the header keys (llm_memory's sum)."""
+    shape = model_shape(llm)
+    return kv_bytes(shape, context) if shape else None
 
 
 def gpu_layers(tier_name, tier):

@@ -68,12 +68,10 @@ which prompt processing only looks up, so shallow models read their prompt
 faster than predicted (-19.6 % on the half-depth model). A quantisation that was not measured gets the slowest
 measured figures.
 
-GPU tiers keep all layers in VRAM, and the host benchmark says nothing about
-the card, so they use the registry's ``expected_tokens_per_sec_gpu`` for the
-smallest card the tier admits.
-
-The LLM seconds of a turn are ``LOCAL_LLM_MAX_TOKENS / tokens_per_sec``: the
-longest reply the tier allows.
+Since issue #14 the selection's generation speed is speed_model's roofline (its compute side replaces
+``ETA_CPU``: on this VM generation is compute-bound, which is why eta read 0.53 of a copy bandwidth
+that moved between runs while the token speed held); ``ETA_CPU`` and ``cpu_tokens_per_sec`` remain
+for ``make bench-predict``'s comparison. The prompt figure above is the one the turn uses.
 """
 
 ETA_CPU = {"Q4_0": 0.528, "Q8_0": 0.635, "Q4_K_M": 0.536}

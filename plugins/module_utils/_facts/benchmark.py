@@ -90,12 +90,19 @@ def measure_compute(repeats=COMPUTE_REPEATS):
     return COMPUTE_REFERENCE_MS / best_ms, best_ms
 
 
+def _numbered(sysfs, prefix):
+    """The entries ``<prefix><number>`` of a sysfs folder, or None when it cannot be read."""
+    try:
+        return [d for d in os.listdir(sysfs) if d.startswith(prefix) and d[len(prefix):].isdigit()]
+    except OSError:
+        return None
+
+
 def last_level_cache_bytes(sysfs="/sys/devices/system/cpu"):
     """Sum of the distinct last-level caches, or None when sysfs does not say."""
     seen = {}
-    try:
-        cpus = [d for d in os.listdir(sysfs) if d.startswith("cpu") and d[3:].isdigit()]
-    except OSError:
+    cpus = _numbered(sysfs, "cpu")
+    if cpus is None:
         return None
     for cpu in cpus:
         cache_dir = os.path.join(sysfs, cpu, "cache")
@@ -156,11 +163,7 @@ def parse_cpulist(text):
 def numa_nodes(sysfs="/sys/devices/system/node", allowed=None):
     """{node number: sorted usable CPUs} for nodes with at least one usable CPU; {} without sysfs."""
     nodes = {}
-    try:
-        names = [d for d in os.listdir(sysfs) if d.startswith("node") and d[4:].isdigit()]
-    except OSError:
-        return nodes
-    for name in names:
+    for name in _numbered(sysfs, "node") or []:
         try:
             with open(os.path.join(sysfs, name, "cpulist")) as handle:
                 cpus = parse_cpulist(handle.read())

@@ -184,7 +184,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.voiceagent.models.plugins.module_utils._runtime import turn_runner as runner
 from ansible_collections.voiceagent.models.plugins.module_utils._runtime import turn_store as store
-from ansible_collections.voiceagent.models.plugins.module_utils._runtime.turn_engine import SENTENCE
+from ansible_collections.voiceagent.models.plugins.module_utils._runtime import turn_prompt
 
 ROLE_NAMES = {"stt": "STT model", "tts": "TTS voice", "llm": "LLM model"}
 
@@ -215,7 +215,7 @@ def request_of(params, where):
         return runner.container_path(value, params["models_dir"], params["container_models_dir"])
     return dict(settings_of(params), stt_model=path(params["stt_model"]), tts_model=path(params["tts_model"]),
                 tts_config=path(params["tts_config"] or params["tts_model"] + ".json"),
-                llm_model=path(params["llm_model"]), stt_language=params["stt_language"], sentence=SENTENCE)
+                llm_model=path(params["llm_model"]), stt_language=params["stt_language"], prompt=turn_prompt.prompt())
 
 
 def main():

@@ -159,8 +159,8 @@ def test_check_mode_says_it_would_recreate_and_runs_nothing(tmp_path, mirror, on
     assert calls(on_path) == []
 
 
-def test_a_failed_recreate_fails_the_host_with_compose_s_message_and_keeps_the_models(tmp_path, mirror, on_path,
-                                                                                     monkeypatch):
+def test_a_failed_recreate_fails_the_host_with_compose_s_message_and_keeps_the_models(
+        tmp_path, mirror, on_path, monkeypatch):
     monkeypatch.setenv("VOICEAGENT_DOCKER_FAIL", "Error response from daemon: no such image: local-ai-server")
     fleet = Fleet(tmp_path, mirror)
     with_compose(fleet)

@@ -13,7 +13,7 @@ The turn (docs/turn-check.md):
 
 1. load the Vosk model, the Piper voice and the GGUF, each timed; a load that fails stops the
    check with the model, the runtime and the engine's message (its last log lines included);
-2. Piper speaks ``SENTENCE``: TTS seconds and audio seconds;
+2. Piper speaks the request's sentence (turn_prompt.SENTENCE): TTS seconds and audio seconds;
 3. that audio, resampled to the Vosk model's rate, goes to Vosk in 0.2 s chunks: STT seconds and
    the transcript, checked only when the voice's and the model's languages match;
 4. the LLM reads a prompt of about ``prompt_tokens`` tokens (voice preamble, system prompt, two
@@ -37,55 +37,24 @@ import tempfile
 import time
 
 MARKER = "VOICEAGENT_TURN_CHECK_RESULT "
-SENTENCE = "Hello, I would like to book a table for two people tomorrow evening at seven o'clock."
 # Where the agent's streaming TTS starts speaking a phrase.
 PHRASE_END = re.compile(r"[.!?;:\n]")
 # A transcript must hold at least this share of the sentence's words when the languages match.
 MIN_WORD_SHARE = 0.5
 STT_CHUNK_SEC = 0.2
 
-PREAMBLE = (
-    "You are speaking with a caller on the telephone. Your words are turned into speech, so answer in one or "
-    "two short sentences of plain spoken language: no lists, no markdown, no emojis, no abbreviations that "
-    "cannot be read aloud. If you did not understand the caller, ask them to repeat. Never invent facts you "
-    "were not given.")
-SYSTEM_PROMPT = (
-    "You are the receptionist of Rosa's Trattoria, an Italian restaurant at 12 Harbour Street. You take table "
-    "bookings, answer questions about the menu and opening hours, and pass other requests to the staff.")
-# Facts added to the system prompt, in order, until the prompt reaches the wanted length.
-FACTS = (
-    "We open from Tuesday to Sunday, noon to three and six to eleven in the evening; on Mondays we are closed.",
-    "A table for up to six people can be booked by phone; larger groups must speak with the manager, Marco.",
-    "Bookings are held for fifteen minutes after the agreed time, then the table is given to waiting guests.",
-    "The menu has vegetarian and vegan dishes every day, and gluten free pasta on request at no extra cost.",
-    "The terrace is open from May to September and cannot be booked in advance; it is first come, first served.",
-    "We take cards and cash; we do not take cheques. Service is not included in the prices on the menu.",
-    "Parking is free after six in the evening in the public car park behind the restaurant, on Mill Lane.",
-    "Children are welcome; high chairs are available and there is a children's menu until eight o'clock.",
-    "Dogs are allowed on the terrace but not inside, except assistance dogs, which are welcome everywhere.",
-    "Private dining for special events seats up to twenty people in the upstairs room, with a set menu.",
-    "The kitchen closes thirty minutes before the restaurant; the last booking is at ten in the evening.",
-    "Takeaway orders are taken by phone from five in the evening and are ready in about twenty minutes.",
-    "Gift vouchers are sold at the restaurant in amounts of twenty five, fifty and one hundred euros.",
-    "The wine list has thirty Italian wines; a bottle brought by the guest costs fifteen euros corkage.",
-    "Allergies must be mentioned when booking so the kitchen can prepare; staff will confirm every dish.",
-    "On public holidays the restaurant keeps its Sunday hours and the set lunch menu is not served.",
-)
-EARLIER_TURNS = (
-    ("Hi, are you open on Sunday?", "Yes, on Sunday we are open from noon to three and from six to eleven."),
-    ("Do you have anything vegetarian?", "We do: there are vegetarian and vegan dishes on the menu every day."),
-)
 # The agent's legacy prompt when LOCAL_LLM_CHAT_FORMAT is empty (Phi-3 style).
 LEGACY_TAGS = {"system": "<|system|>", "user": "<|user|>", "assistant": "<|assistant|>", "end": "<|end|>"}
 
 
-def messages(facts_count, caller_words=SENTENCE):
-    """The chat: preamble + system prompt (+ ``facts_count`` facts), two earlier turns, the caller."""
-    system = " ".join((PREAMBLE, SYSTEM_PROMPT) + FACTS[:facts_count])
+def messages(prompt, facts_count):
+    """The chat: preamble + system prompt (+ ``facts_count`` facts), the earlier turns, the caller's
+    sentence; ``prompt`` is turn_prompt.prompt(), sent in the request."""
+    system = " ".join([prompt["preamble"], prompt["system"]] + list(prompt["facts"][:facts_count]))
     out = [{"role": "system", "content": system}]
-    for question, answer in EARLIER_TURNS:
+    for question, answer in prompt["earlier_turns"]:
         out += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
-    out.append({"role": "user", "content": caller_words})
+    out.append({"role": "user", "content": prompt["sentence"]})
     return out
 
 
@@ -95,11 +64,11 @@ def legacy_prompt(chat):
     return "".join(parts) + LEGACY_TAGS["assistant"] + "\n"
 
 
-def fit_messages(count_tokens, target, limit):
+def fit_messages(prompt, count_tokens, target, limit):
     """The chat whose text is closest to ``target`` tokens (counted by ``count_tokens``), at most ``limit``."""
-    best = messages(0)
-    for facts in range(len(FACTS) + 1):
-        chat = messages(facts)
+    best = messages(prompt, 0)
+    for facts in range(len(prompt["facts"]) + 1):
+        chat = messages(prompt, facts)
         tokens = count_tokens(chat)
         if tokens > limit:
             break
@@ -287,6 +256,12 @@ def import_engines():
     return modules
 
 
+def _engine_message(error, log):
+    """The engine's own words: its exception, and the last lines it logged while failing."""
+    tail = log.tail()
+    return "%s: %s%s" % (type(error).__name__, error, ("; its log: " + " | ".join(tail)) if tail else "")
+
+
 def _load(role, model, runtime, loader):
     with Captured() as log:
         try:
@@ -295,9 +270,7 @@ def _load(role, model, runtime, loader):
             return value, round(time.perf_counter() - started, 3)
         except Exception as exc:  # noqa: BLE001 - every engine raises its own type
             error = exc
-    raise TurnCheckError(stage="load", role=role, model=model, runtime=runtime,
-                         message="%s: %s%s" % (type(error).__name__, error,
-                                                ("; its log: " + " | ".join(log.tail())) if log.tail() else ""))
+    raise TurnCheckError(stage="load", role=role, model=model, runtime=runtime, message=_engine_message(error, log))
 
 
 def _synthesize(voice, text):
@@ -360,7 +333,7 @@ def _generate(llama_cpp, llm, request):
     else:
         def count(chat):
             return len(llm.tokenize(legacy_prompt(chat).encode("utf-8"), add_bos=True))
-    chat = fit_messages(count, int(request["prompt_tokens"]), limit)
+    chat = fit_messages(request["prompt"], count, int(request["prompt_tokens"]), limit)
     stop = [s for s in (request.get("stop_tokens") or []) if s] or None
     llm.reset()
     try:
@@ -444,7 +417,7 @@ def turn(request, modules):
 
     with Captured() as log:
         try:
-            audio, rate, tts_sec = _synthesize(voice, request.get("sentence") or SENTENCE)
+            audio, rate, tts_sec = _synthesize(voice, request["prompt"]["sentence"])
         except Exception as exc:  # noqa: BLE001
             audio, error = None, exc
     if audio is None or not audio:
@@ -464,7 +437,7 @@ def turn(request, modules):
         pcm = _pcm(resample(samples, rate, stt_rate))
     transcript, stt_sec = _transcribe(vosk, stt_model, pcm, stt_rate)
 
-    sentence = request.get("sentence") or SENTENCE
+    sentence = request["prompt"]["sentence"]
     tts_lang = language_of((config.get("language") or {}).get("code") or (config.get("espeak") or {}).get("voice"))
     stt_lang = language_of(request.get("stt_language") or stt_path)
     checked = bool(tts_lang and stt_lang and tts_lang == stt_lang)
@@ -482,8 +455,7 @@ def turn(request, modules):
             error = exc
     if error is not None:
         raise TurnCheckError(stage="llm", role="llm", model=llm_path, runtime=runtimes["llm"],
-                             message="%s: %s%s" % (type(error).__name__, error,
-                                                    ("; its log: " + " | ".join(log.tail())) if log.tail() else ""))
+                             message=_engine_message(error, log))
     phrases = split_phrases(pieces)
     spoken = [_synthesize(voice, text)[2] for text, _ in phrases]
     first_audio, turn_sec = timeline(stt_sec, llm_result["llm_sec"], phrases, spoken)

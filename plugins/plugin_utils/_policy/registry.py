@@ -58,8 +58,6 @@ from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry
     schema_path,
 )
 
-
-
 SCHEMA_VERSION = 1
 """The registry format version this code reads and writes."""
 

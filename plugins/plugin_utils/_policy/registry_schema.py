@@ -61,7 +61,6 @@ def schema_path():
     return os.path.join(REGISTRY_DIR, "registry.schema.json")
 
 
-
 def json_path(parts):
     """JSONPath text for a sequence of keys and list indexes."""
     out = "$"

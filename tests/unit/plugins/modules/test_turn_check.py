@@ -5,7 +5,7 @@ import os
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.voiceagent.models.plugins.module_utils._runtime.turn_engine import SENTENCE
+from ansible_collections.voiceagent.models.plugins.module_utils._runtime.turn_prompt import SENTENCE
 from ansible_collections.voiceagent.models.plugins.modules import turn_check
 from ansible_collections.voiceagent.models.tests.support.fake_engines import REPLY, make_models, make_runtime
 

@@ -2,6 +2,9 @@
 import pytest
 
 from ansible_collections.voiceagent.models.plugins.module_utils._runtime import turn_engine as engine
+from ansible_collections.voiceagent.models.plugins.module_utils._runtime.turn_prompt import prompt
+
+PROMPT = prompt()
 
 
 def test_a_reply_is_cut_where_the_streaming_tts_starts_speaking():
@@ -57,25 +60,25 @@ def test_the_prompt_grows_with_facts_until_it_reaches_the_target():
     def count(chat):
         return sum(len(m["content"].split()) for m in chat)
 
-    small = count(engine.messages(0))
-    chat = engine.fit_messages(count, small + 40, 10000)
+    small = count(engine.messages(PROMPT, 0))
+    chat = engine.fit_messages(PROMPT, count, small + 40, 10000)
     assert count(chat) >= small + 40
-    assert count(engine.messages(len(engine.FACTS))) > count(chat)
+    assert count(engine.messages(PROMPT, len(PROMPT["facts"]))) > count(chat)
     roles = [m["role"] for m in chat]
     assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
-    assert chat[-1]["content"] == engine.SENTENCE
+    assert chat[-1]["content"] == PROMPT["sentence"]
 
 
 def test_the_prompt_stays_under_the_context_limit():
     def count(chat):
         return sum(len(m["content"].split()) for m in chat)
 
-    limit = count(engine.messages(2))
-    assert count(engine.fit_messages(count, 100000, limit)) <= limit
+    limit = count(engine.messages(PROMPT, 2))
+    assert count(engine.fit_messages(PROMPT, count, 100000, limit)) <= limit
 
 
 def test_the_legacy_prompt_is_phi_style_and_ends_with_the_assistant_tag():
-    text = engine.legacy_prompt(engine.messages(0))
+    text = engine.legacy_prompt(engine.messages(PROMPT, 0))
     assert text.startswith("<|system|>\n") and text.endswith("<|assistant|>\n")
     assert text.count("<|end|>") == 6
 

@@ -15,7 +15,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from fake_engines import make_runtime  # noqa: E402
 # The same LIGHT_CPU (and MEDIUM_CPU) mirror as site.yml's own tests.
-from test_site_playbook import Fleet, host_row, mirror  # noqa: E402,F401
+from test_site_playbook import Fleet, host_row, mirror  # noqa: E402,F401 pylint: disable=unused-import
 
 OLD_ENV = "LOCAL_LLM_MODEL_PATH=/app/models/llm/old.gguf\nLOCAL_STT_MODEL_PATH=/app/models/stt/old\n"
 

@@ -127,7 +127,7 @@ def timeline(stt_sec, llm_sec, phrases, tts_seconds):
     if not phrases:
         return round(stt_sec + llm_sec, 3), round(stt_sec + llm_sec, 3)
     done, first = 0.0, None
-    for (_, ready), spoken in zip(phrases, tts_seconds):
+    for (_text, ready), spoken in zip(phrases, tts_seconds):
         done = max(done, ready) + spoken
         if first is None:
             first = done
@@ -234,7 +234,7 @@ ENGINES = (("vosk", "vosk", "stt"), ("piper", "piper-tts", "tts"), ("llama_cpp",
 def runtime_info():
     """The Python and the engines' versions (read from the installed distributions, nothing imported)."""
     info = {"python": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable}
-    for _, dist, _ in ENGINES:
+    for _module, dist, _role in ENGINES:
         info[dist] = _version(dist)
     return info
 
@@ -374,7 +374,7 @@ def _generate(llama_cpp, llm, request):
         "llm_tokens_per_sec": round(gen_tokens / gen_sec, 2) if gen_tokens and gen_sec > 0 else None,
         "llm_sec": round(total, 3),
         "llm_timing_source": source,
-        "reply": "".join(t for t, _ in pieces).strip(),
+        "reply": "".join(t for t, _at in pieces).strip(),
     }, pieces
 
 
@@ -415,16 +415,16 @@ def turn(request, modules):
     except Exception:  # noqa: BLE001
         pass
 
+    error = None
     with Captured() as log:
         try:
             audio, rate, tts_sec = _synthesize(voice, request["prompt"]["sentence"])
         except Exception as exc:  # noqa: BLE001
             audio, error = None, exc
-    if audio is None or not audio:
+    if not audio:
         raise TurnCheckError(stage="tts", role="tts", model=tts_path, runtime=runtimes["tts"],
-                             message="the voice did not speak the sentence: %s%s" % (
-                                 "no audio" if audio is not None else "%s: %s" % (type(error).__name__, error),
-                                 ("; its log: " + " | ".join(log.tail())) if log.tail() else ""))
+                             message="the voice did not speak the sentence: %s" % (
+                                 _engine_message(error, log) if error is not None else "no audio"))
     samples = _samples(audio)
     audio_sec = len(samples) / float(rate)
     stt_rate = vosk_rate(stt_path)
@@ -457,7 +457,7 @@ def turn(request, modules):
         raise TurnCheckError(stage="llm", role="llm", model=llm_path, runtime=runtimes["llm"],
                              message=_engine_message(error, log))
     phrases = split_phrases(pieces)
-    spoken = [_synthesize(voice, text)[2] for text, _ in phrases]
+    spoken = [_synthesize(voice, text)[2] for text, _ready in phrases]
     first_audio, turn_sec = timeline(stt_sec, llm_result["llm_sec"], phrases, spoken)
     measured = {
         "load_sec": loads,

@@ -28,7 +28,7 @@ def host(tmp_path):
 
 
 def test_a_turn_is_measured_and_stored(host, capsys):
-    tmp_path, _, args = host
+    tmp_path, _runtime, args = host
     args["python"] = make_runtime(tmp_path / "rt")
     result = run(args, capsys)
     measured = result["measured"]
@@ -47,7 +47,7 @@ def test_a_turn_is_measured_and_stored(host, capsys):
 
 
 def test_the_next_run_returns_the_stored_result_without_running(host, capsys):
-    tmp_path, _, args = host
+    tmp_path, _runtime, args = host
     args["python"] = make_runtime(tmp_path / "rt")
     first = run(args, capsys)
     again = run(args, capsys)
@@ -99,14 +99,14 @@ def test_another_language_is_reported_not_checked(host, capsys):
 
 
 def test_a_runtime_without_llama_cpp_is_not_measured_under_auto(host, capsys):
-    tmp_path, _, args = host
+    tmp_path, _runtime, args = host
     args["python"] = make_runtime(tmp_path / "rt", without=("llama_cpp",))
     result = run(args, capsys)
     assert result["measured"] is None and "lacks llama-cpp-python" in result["not_measured"]
 
 
 def test_a_runtime_without_llama_cpp_fails_when_required(host, capsys):
-    tmp_path, _, args = host
+    tmp_path, _runtime, args = host
     args.update(python=make_runtime(tmp_path / "rt", without=("llama_cpp",)), required=True)
     result = run(args, capsys)
     assert result["failed"] is True and "lacks llama-cpp-python" in result["msg"]
@@ -114,7 +114,7 @@ def test_a_runtime_without_llama_cpp_fails_when_required(host, capsys):
 
 
 def test_no_runtime_at_all_is_not_measured_or_fails_when_required(host, capsys):
-    _, _, args = host
+    _tmp, _runtime, args = host
     result = run(args, capsys)
     assert result["measured"] is None and "no voiceagent_runtime_python given" in result["not_measured"]
     args["required"] = True
@@ -122,7 +122,7 @@ def test_no_runtime_at_all_is_not_measured_or_fails_when_required(host, capsys):
 
 
 def test_check_mode_runs_nothing(host, capsys):
-    tmp_path, _, args = host
+    tmp_path, _runtime, args = host
     args.update(python=make_runtime(tmp_path / "rt"), _ansible_check_mode=True)
     result = run(args, capsys)
     assert result["measured"] is None and result["not_measured"].startswith("check mode")

@@ -196,7 +196,7 @@ def check_tier(name, tier, host):
         failures.append("needs a GPU the agent's image can use (%s; its GPU image is CUDA only), the host has only %s"
                         % (" or ".join(_VENDOR_NAMES.get(v, v) for v in vendors),
                            ", ".join("%s %s" % (_VENDOR_NAMES.get(v, v or "unknown vendor"), n or "card")
-                                     for v, _, n in host["cards"])))
+                                     for v, _vram, n in host["cards"])))
     min_vram = req.get("min_gpu_vram_gb")
     if gpu_tier and usable and min_vram and vram_gb < min_vram * (1 - CAPACITY_TOLERANCE):
         failures.append("needs %s GB of VRAM on one card, the largest card has %s GiB"
@@ -272,8 +272,8 @@ def _idle_cards_words(registry, host):
     if not idle:
         return ""
     return " Its %s stays unused: no GPU tier takes %s cards (the agent's GPU image is CUDA only)." % (
-        ", ".join("%s %s" % (_VENDOR_NAMES.get(v, v or "unknown vendor"), n or "card") for v, _, n in idle),
-        " or ".join(sorted(set(_VENDOR_NAMES.get(v, v or "unknown vendor") for v, _, _ in idle))))
+        ", ".join("%s %s" % (_VENDOR_NAMES.get(v, v or "unknown vendor"), n or "card") for v, _vram, n in idle),
+        " or ".join(sorted(set(_VENDOR_NAMES.get(v, v or "unknown vendor") for v, _vram, _name in idle))))
 
 
 def _auto(registry, host):

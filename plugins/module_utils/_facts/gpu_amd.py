@@ -99,6 +99,15 @@ def _vram_from(mapping):
     return total, used
 
 
+def _card_gpu(index, values, warnings, system_driver=None):
+    """One card from rocm-smi's fields (JSON or text, the same names), with a warning when VRAM is missing."""
+    total, used = _vram_from(values)
+    if total is None:
+        warnings.append("rocm-smi did not report the VRAM of AMD GPU %d" % index)
+    return _make_gpu(index, _first(values, NAME_KEYS) or "AMD GPU", total, used, uuid=_first(values, UUID_KEYS),
+                     driver=_first(values, DRIVER_KEYS) or system_driver, gfx=_present(values.get("GFX Version")))
+
+
 def _make_gpu(index, name, total, used, uuid=None, driver=None, gfx=None):
     """A GPU dict from VRAM ``total`` and ``used`` in bytes (None when unknown)."""
     total_mb = free_mb = None
@@ -157,19 +166,7 @@ def parse_rocm_json(text):
         if not isinstance(card, dict):
             warnings.append("rocm-smi --json printed an unreadable entry for %s" % key)
             continue
-        total, used = _vram_from(card)
-        index = int(match.group(1))
-        if total is None:
-            warnings.append("rocm-smi did not report the VRAM of AMD GPU %d" % index)
-        gpus.append(_make_gpu(
-            index,
-            _first(card, NAME_KEYS) or "AMD GPU",
-            total,
-            used,
-            uuid=_first(card, UUID_KEYS),
-            driver=_first(card, DRIVER_KEYS) or system_driver,
-            gfx=_present(card.get("GFX Version")),
-        ))
+        gpus.append(_card_gpu(int(match.group(1)), card, warnings, system_driver))
     return gpus, warnings
 
 
@@ -193,19 +190,7 @@ def parse_rocm_text(text):
     gpus = []
     warnings = []
     for index in sorted(per_gpu):
-        values = per_gpu[index]
-        total, used = _vram_from(values)
-        if total is None:
-            warnings.append("rocm-smi did not report the VRAM of AMD GPU %d" % index)
-        gpus.append(_make_gpu(
-            index,
-            _first(values, NAME_KEYS) or "AMD GPU",
-            total,
-            used,
-            uuid=_first(values, UUID_KEYS),
-            driver=_first(values, DRIVER_KEYS),
-            gfx=_present(values.get("GFX Version")),
-        ))
+        gpus.append(_card_gpu(index, per_gpu[index], warnings))
     return gpus, warnings
 
 

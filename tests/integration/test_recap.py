@@ -8,14 +8,11 @@ import socket
 import subprocess
 import sys
 
-import pytest
-
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "demo"))
-sys.path.insert(0, str(ROOT / "tests" / "support"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from build_mirror import build_mirror  # noqa: E402
-from mirror_server import MirrorServer  # noqa: E402
+# The same local mirror as site.yml's own tests.
+from test_site_playbook import mirror  # noqa: E402,F401 pylint: disable=unused-import
 
 BIN = pathlib.Path(sys.executable).parent
 
@@ -25,15 +22,6 @@ def closed_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory):
-    work = tmp_path_factory.mktemp("recap-mirror")
-    build_mirror(str(work), tiers=["LIGHT_CPU"])
-    with MirrorServer(str(work / "mirror")) as server:
-        server.registry = str(work / "registry.json")
-        yield server
 
 
 def run(tmp_path, mirror):

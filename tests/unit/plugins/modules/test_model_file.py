@@ -517,7 +517,7 @@ def test_a_full_disk_removes_the_part_and_keeps_the_old_file(mirror, models, cap
 
 KILL_AT_SWAP = """
 import json, os, signal, sys
-from ansible.module_utils.testing import patch_module_args
+from module_args import patch_module_args  # tests/unit/module_args.py: the same on every ansible-core
 from ansible_collections.voiceagent.models.plugins.modules import model_file
 real_rename = os.rename
 def rename(src, dst):

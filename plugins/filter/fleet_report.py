@@ -30,7 +30,7 @@ def fleet_report_filter(rows, registry=None, min_tier=None, mode=None, generated
     ``slices``: the slice documents of a sliced run, merged with ``rows`` into the one report."""
     try:
         rows = dict(rows or {})
-        if slices:
+        if slices is not None:
             merged, slices_mode = merge_slices(slices, slice_count)
             for host in set(rows) & set(merged):
                 raise ReportError("host %s is in the input rows and in a slice" % host)

@@ -103,3 +103,6 @@ def test_the_filter_reports_a_bad_merge_as_a_filter_error():
 
     with pytest.raises(AnsibleFilterError, match="voiceagent.models.fleet_report: host h1 is in the input rows"):
         fleet_report_filter({"h1": OK}, slices=[slice_document("1", {"h1": OK}, "run")])
+    # The merge found no slice file: an error, not an empty report that passes.
+    with pytest.raises(AnsibleFilterError, match="no slice reports to merge"):
+        fleet_report_filter({}, slices=[])

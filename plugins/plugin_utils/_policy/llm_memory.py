@@ -16,9 +16,12 @@ For a context of ``n_ctx`` tokens and llama.cpp's default f16 KV cache (docs/sel
   the logits of the batch, or the attention scores of every head plus the layer's activations,
   whichever is larger (the shape Ollama's ``GraphSize`` uses for llama; checked here against the
   buffer sizes llama.cpp prints when it loads the real SmolLM2-135M at two contexts);
-* overhead: ``CPU_OVERHEAD_BYTES`` in RAM (llama.cpp's output buffer, the vocabulary, the graph's
-  metadata), ``GPU_OVERHEAD_BYTES`` per card (the CUDA context; Ollama sets aside 457 MiB per
-  CUDA card, ml/device.go ``MinimumMemory``).
+* overhead in RAM: ``CPU_FIXED_OVERHEAD_BYTES`` (model loading 5 MiB and the scheduler 4 MiB) plus
+  ``CPU_BYTES_PER_TOKEN`` per vocabulary entry (token type, score, the id-to-token vector and the
+  token-to-id map: 96 bytes, as gguf-parser counts them in file_estimate__llamacpp.go) plus the output
+  buffer, one f32 logit per vocabulary entry (llama.cpp printed 0.19 MiB for SmolLM2's 49152 tokens);
+  per CUDA card ``GPU_OVERHEAD_BYTES``, the 457 MiB Ollama sets aside for the CUDA context
+  (ml/device.go ``MinimumMemory``).
 
 Layers for a partial offload: a repeating layer holds ``(weights - token embedding - output) /
 block_count`` bytes of weights plus its share of the KV cache; llama.cpp counts ``block_count + 1``
@@ -31,7 +34,8 @@ MIB = 1024 * 1024
 KV_BYTES_PER_ELEMENT = 2          # f16, llama.cpp's default cache type
 F32 = 4
 MICRO_BATCH = 512                 # llama.cpp's default n_ubatch (llama-cpp-python's n_batch is 512 too)
-CPU_OVERHEAD_BYTES = 64 * MIB
+CPU_FIXED_OVERHEAD_BYTES = 9 * MIB
+CPU_BYTES_PER_TOKEN = 96 + F32
 GPU_OVERHEAD_BYTES = 457 * MIB
 # Bytes per weight of the token embedding and output matrices when the quantisation is unknown:
 # Q4_K_M files store them as Q4_K (144 bytes per 256) and Q6_K (210 per 256).
@@ -89,6 +93,10 @@ def _quant(llm):
     return str(llm.get("quantization") or "").strip().upper()
 
 
+def cpu_overhead_bytes(shape):
+    return CPU_FIXED_OVERHEAD_BYTES + CPU_BYTES_PER_TOKEN * (shape["vocab"] or 0)
+
+
 def layer_weight_bytes(llm, shape):
     """(bytes of one repeating layer's weights, bytes of the output layer)."""
     quant = _quant(llm)
@@ -107,7 +115,7 @@ def breakdown(llm, context, on_gpu=False):
     weights = int(llm["size_bytes"])
     kv = kv_bytes(shape, context)
     compute = compute_bytes(shape, context)
-    overhead = GPU_OVERHEAD_BYTES if on_gpu else CPU_OVERHEAD_BYTES
+    overhead = GPU_OVERHEAD_BYTES if on_gpu else cpu_overhead_bytes(shape)
     return {
         "context": int(context),
         "weights_bytes": weights,
@@ -153,7 +161,7 @@ def split(llm, context, gpu_layers):
     gpu_kv = kv_bytes(shape, context, on_gpu_blocks)
     vram = int(gpu_weights + gpu_kv + whole["compute_bytes"] + GPU_OVERHEAD_BYTES)
     ram = int(whole["weights_bytes"] - gpu_weights + whole["kv_bytes"] - gpu_kv + whole["compute_bytes"]
-              + CPU_OVERHEAD_BYTES)
+              + cpu_overhead_bytes(shape))
     return dict(whole, placement="split", vram_bytes=vram, ram_bytes=ram,
                 gpu_weight_share=gpu_weights / float(whole["weights_bytes"]),
                 total_bytes=vram + ram)

@@ -48,7 +48,7 @@ def test_compute_buffer_is_the_logits_or_the_attention_scores_whichever_is_large
 
 def test_breakdown_sums_and_places():
     cpu = mem.breakdown(LLM["LIGHT_CPU"], 768)
-    assert cpu["placement"] == "ram" and cpu["overhead_bytes"] == mem.CPU_OVERHEAD_BYTES
+    assert cpu["placement"] == "ram" and cpu["overhead_bytes"] == 9 * MIB + 100 * 32000
     assert cpu["total_bytes"] == cpu["weights_bytes"] + cpu["kv_bytes"] + cpu["compute_bytes"] + cpu["overhead_bytes"]
     gpu = mem.breakdown(LLM["HEAVY_GPU"], 1024, on_gpu=True)
     assert gpu["placement"] == "vram" and gpu["overhead_bytes"] == 457 * MIB
@@ -65,3 +65,27 @@ def test_layers_that_fit_grow_with_free_memory_and_add_over_cards():
     # Two 4 GiB cards each pay their context and compute buffer: fewer layers than one 8 GiB card.
     assert mem.layers_that_fit(llm, 1024, [4 * GIB, 4 * GIB]) < mem.layers_that_fit(llm, 1024, [8 * GIB])
     assert mem.layers_that_fit(llm, 1024, [4 * GIB, 4 * GIB]) == 2 * few
+
+
+# What llama.cpp (llama-cpp-python 0.3.36) printed when it loaded the real SmolLM2-135M Q4_1 GGUF at two
+# contexts: bench/predict/smollm2_memory.py, bench/results/smollm2_memory.json.
+SMOLLM2 = json.loads((ROOT / "bench" / "results" / "smollm2_memory.json").read_text())
+
+
+@pytest.mark.parametrize("run", SMOLLM2["runs"], ids=lambda run: "n_ctx=%d" % run["n_ctx"])
+def test_kv_and_compute_buffers_match_what_llama_cpp_prints_within_10_percent(run):
+    llm = {"size_bytes": SMOLLM2["model_bytes"], "quantization": "Q4_1", "gguf": SMOLLM2["gguf"]}
+    predicted = mem.breakdown(llm, run["n_ctx"])
+    printed = run["buffers_mib"]
+    assert predicted["kv_bytes"] / MIB == pytest.approx(printed["CPU_KV"], rel=0.10)
+    assert predicted["compute_bytes"] / MIB == pytest.approx(printed["CPU_compute"], rel=0.10)
+    # The output buffer is one f32 logit per vocabulary entry, part of the runtime overhead.
+    assert 4 * SMOLLM2["gguf"]["llama.vocab_size"] / MIB == pytest.approx(printed["CPU_output"], abs=0.005)
+
+
+def test_the_two_contexts_cover_both_sides_of_the_compute_buffer():
+    # At 1024 tokens the batch's logits are the largest tensor; at 8192 the attention scores are.
+    shape = mem.model_shape({"gguf": SMOLLM2["gguf"]})
+    small, large = sorted(run["n_ctx"] for run in SMOLLM2["runs"])
+    assert 1 + 4 * shape["embd"] + small * (1 + shape["heads"]) < shape["embd"] + shape["vocab"]
+    assert 1 + 4 * shape["embd"] + large * (1 + shape["heads"]) > shape["embd"] + shape["vocab"]

@@ -132,9 +132,11 @@ ansible_facts:
           description:
             - C(total_gb), C(available_gb), C(cgroup_limit_gb) (null when unlimited) and C(usable_gb)
               (the smaller of total and limit), all GiB as floats.
+            - C(source) says where total and available came from, V(psutil) or V(proc_meminfo) (psutil is
+              missing; C(playbooks/site.yml) then installs it and gathers again).
           type: dict
           returned: always
-          sample: {total_gb: 23.43, available_gb: 22.1, cgroup_limit_gb: null, usable_gb: 23.43}
+          sample: {total_gb: 23.43, available_gb: 22.1, cgroup_limit_gb: null, usable_gb: 23.43, source: psutil}
         gpus:
           description:
             - One entry per GPU with C(index), C(vendor) (V(nvidia) or V(amd)), C(name), C(vram_total_mb),

@@ -68,7 +68,7 @@ def _fallback_fit(tier, host, on_gpu, vram_free):
     return fails, {"total_bytes": int(need), "placement": "vram" if on_gpu else "ram", "basis": "margins"}
 
 
-def _gpu_layout(tier, llm, context, cards):
+def _gpu_layout(llm, context, cards):
     """(gpu_layers or None, memory dict) for the cards' free memory."""
     shape = mem.model_shape(llm)
     frees = [card["free_bytes"] for card in cards]
@@ -125,7 +125,7 @@ def plan(tier, host, context):
                 fails, predicted["memory"] = _fallback_fit(tier, host, True, largest)
                 failures.extend(fails)
         elif cards:
-            layers, memory = _gpu_layout(tier, llm, context, cards)
+            layers, memory = _gpu_layout(llm, context, cards)
             full = mem.breakdown(llm, context, on_gpu=True)
             if layers < shape["blocks"] + 1 and (req.get("gpu_full_offload") or not wants_all):
                 failures.append("its LLM needs %s GiB of VRAM with every layer on the GPU (weights %s, KV cache %s, "

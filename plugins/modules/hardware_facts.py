@@ -158,6 +158,10 @@ ansible_facts:
             - C(score) (single-core compute, 1.0 = old CPU, 5.0 = high-end), C(memory_bandwidth_gbps)
               (copy bandwidth on all usable cores, decimal GB/s counting reads and writes), C(seconds)
               the measurement took, C(cached), C(measured_at) (UTC, ISO 8601) and C(version) of the method.
+            - C(process_bandwidth_gbps) is what one llama.cpp process can draw; on a host with several NUMA
+              nodes the copy is measured again on each node (C(memory_bandwidth_per_node_gbps)) and this is
+              the node with the most usable CPUs, with one node it is C(memory_bandwidth_gbps). C(numa_nodes)
+              counts the nodes.
             - Also C(compute_ms), C(bandwidth_workers), C(bandwidth_buffer_mb), C(zlib) and C(cache_path).
             - When nothing was measured and nothing was cached, C(score) and C(memory_bandwidth_gbps) are
               null and C(skipped) is true.
@@ -166,10 +170,13 @@ ansible_facts:
           sample:
             score: 4.52
             memory_bandwidth_gbps: 38.1
+            process_bandwidth_gbps: 38.1
+            numa_nodes: 1
+            memory_bandwidth_per_node_gbps: []
             seconds: 0.52
             cached: false
             measured_at: "2026-11-24T23:50:00Z"
-            version: 1
+            version: 2
         warnings:
           description: Plain sentences about whatever could not be read, for example C(nvidia-smi did not answer within 10 s).
           type: list

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, voiceagent.models contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -118,7 +117,7 @@ def run(registry_path, mirror=None, models_dir=None, write=False, strict=False, 
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("registry")
     parser.add_argument("--mirror", help="read <mirror>/<host>/<path> instead of each URL (voiceagent_mirror_url)")
     parser.add_argument("--models-dir", help="read local files: DIR/<file name of dest_path>")

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, voiceagent.models contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -64,7 +63,8 @@ def parse(log):
 def run(model, contexts, python=sys.executable):
     rows = []
     for n_ctx in contexts:
-        proc = subprocess.run([python, "-c", _CHILD, model, str(n_ctx)], capture_output=True, text=True, timeout=900)
+        proc = subprocess.run([python, "-c", _CHILD, model, str(n_ctx)], capture_output=True, text=True, timeout=900,
+                              check=False)
         if proc.returncode != 0:
             raise SystemExit("llama.cpp failed at n_ctx %d:\n%s" % (n_ctx, proc.stderr[-3000:]))
         lines = [line for line in proc.stderr.splitlines() if "buffer size" in line or "n_ctx" in line]
@@ -75,7 +75,7 @@ def run(model, contexts, python=sys.executable):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("model")
     parser.add_argument("--contexts", default="1024,8192")
     parser.add_argument("--out", required=True)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, voiceagent.models contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -67,13 +66,13 @@ def markdown(table):
             r["predicted"], r["error_pct"], r["source"]))
     medians = summary(table)
     lines.append("")
-    lines.append("Median absolute error: " + ", ".join("%s %.1f %% (goal %g %%)" % (k.upper(), v, GOALS[k])
-                                                    for k, v in sorted(medians.items())) + ".")
+    errors = ["%s %.1f %% (goal %g %%)" % (k.upper(), v, GOALS[k]) for k, v in sorted(medians.items())]
+    lines.append("Median absolute error: " + ", ".join(errors) + ".")
     return "\n".join(lines)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--fit", action="store_true")
     args = parser.parse_args(argv)
     table = rows()

@@ -36,18 +36,12 @@ class EngineFailed(Exception):
 
 
 def engine_source():
-    """turn_engine.py's text, read through its loader (a file, or AnsiballZ's zip)."""
-    loader = getattr(turn_engine, "__loader__", None)
-    source = None
-    if loader is not None and hasattr(loader, "get_source"):
-        try:
-            source = loader.get_source(turn_engine.__name__)
-        except (ImportError, OSError, IOError):
-            source = None
-    if not source:
-        with open(turn_engine.__file__.replace(".pyc", ".py")) as handle:
-            source = handle.read()
-    return source
+    """turn_engine.py's text: its file when it is one, else through its loader (AnsiballZ's zip)."""
+    path = (getattr(turn_engine, "__file__", None) or "").replace(".pyc", ".py")
+    if os.path.isfile(path):
+        with open(path) as handle:
+            return handle.read()
+    return turn_engine.__loader__.get_source(turn_engine.__name__)
 
 
 def script(call):

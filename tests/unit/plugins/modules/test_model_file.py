@@ -531,7 +531,9 @@ with patch_module_args(json.loads(sys.argv[1])):
 
 
 def run_killed_at_swap(args):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    # tests/unit holds module_args.py, which the child imports on every ansible-core.
+    unit = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([unit] + [p for p in sys.path if p]))
     proc = subprocess.run([sys.executable, "-c", KILL_AT_SWAP, json.dumps(args)], env=env, capture_output=True,
                           check=False)
     assert proc.returncode == -signal.SIGKILL, proc.stderr

@@ -126,8 +126,8 @@ def test_the_cpu_memory_breakdown_and_turn_are_reported(make_facts):
     predicted = result["expected"]["predicted"]
     memory = predicted["memory"]
     assert memory["placement"] == "ram" and memory["context"] == 768
-    assert memory["total_bytes"] == sum(memory[k] for k in ("weights_bytes", "kv_bytes", "compute_bytes",
-                                                             "overhead_bytes"))
+    parts = ("weights_bytes", "kv_bytes", "compute_bytes", "overhead_bytes")
+    assert memory["total_bytes"] == sum(memory[k] for k in parts)
     assert predicted["turn_sec"] == pytest.approx(predicted["llm_latency_sec"] + 2 + 3, abs=0.02)
     assert predicted["llm_latency_sec"] == pytest.approx(
         400 / predicted["llm_prompt_tokens_per_sec"] + 24 / predicted["llm_tokens_per_sec"], abs=0.02)

@@ -51,13 +51,14 @@ def turn_check(args, env=None):
     """Run the module on localhost with the real ansible CLI; returns (rc, result dict)."""
     environment = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
                        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"), ANSIBLE_NOCOLOR="1",
-                       ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="json")
+                       ANSIBLE_CALLBACK_RESULT_FORMAT="json")
     environment.update(env or {})
     proc = subprocess.run([str(BIN / "ansible"), "localhost", "-c", "local", "-e",
                            "ansible_python_interpreter=%s" % sys.executable, "-m", "voiceagent.models.turn_check",
                            "-a", json.dumps(args)], capture_output=True, text=True, env=environment, check=False)
-    out = json.loads(proc.stdout)
-    return proc.returncode, out["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    # The default callback prints "localhost | STATUS => {result as JSON}" (the json callback left
+    # ansible-core in 2.19).
+    return proc.returncode, json.loads(proc.stdout.split(" => ", 1)[1])
 
 
 def base_args(models, tmp_path, **extra):

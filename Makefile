@@ -53,7 +53,7 @@ demo: setup
 facts: setup
 	$(BIN)/ansible-playbook playbooks/demo.yml
 
-test: setup system-deps lint docs-check build galaxy-import unit ansible-test ee-context integration molecule matrix-quick
+test: setup system-deps lint docs-check build galaxy-import unit ansible-test ee-context integration test-turn-check molecule matrix-quick
 
 # The part of the matrix `make test` runs (CI's time): the unit tests under the oldest and the newest
 # supported ansible-core. `make test-matrix` is the whole matrix (about 25 minutes on 2 cores).

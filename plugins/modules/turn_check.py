@@ -123,6 +123,12 @@ options:
     description: Seconds the whole check may take in the runtime.
     type: int
     default: 900
+  tier:
+    description:
+      - The tier these models belong to. It is stored with the result, so that the next run's
+        M(voiceagent.models.hardware_facts) returns the measurement and the tier selection can use it for this tier
+        instead of its prediction.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -178,6 +184,7 @@ store_path:
   type: str
 """
 
+import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -242,6 +249,7 @@ def main():
             store_path=dict(type="path"),
             max_age=dict(type="int", default=604800),
             timeout=dict(type="int", default=900),
+            tier=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -303,7 +311,9 @@ def main():
     result["measured"] = measured
     try:
         store.save(store_path, key, {"measured_epoch": now, "measured_at": measured["measured_at"],
-                                     "result": measured, "runtime": result["runtime"]})
+                                     "result": measured, "runtime": result["runtime"], "tier": params["tier"],
+                                     "settings": settings_of(params), "llm_file": os.path.basename(params["llm_model"]),
+                                     "models": dict((r, d["sha256"]) for r, d in digests.items())})
     except (IOError, OSError) as exc:
         module.warn("The turn check's result could not be stored in %s: %s" % (store_path, exc))
     module.exit_json(**result)

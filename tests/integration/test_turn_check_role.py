@@ -44,7 +44,17 @@ def test_a_measured_turn_reaches_the_report_and_the_env_switches(tmp_path, mirro
     assert row["measured"]["runtime"] == "python" and row["measured"]["turn_sec"] > 0
     assert row["not_measured"] is None
     assert report["summary"]["calibration"]["hosts_measured"] == 1
+    assert row["predicted"]["basis"] == "measured memory bandwidth"
     assert dotenv_values(fleet.install() / ".env")["LOCAL_LLM_MODEL_PATH"].startswith("/app/models/llm/tinyllama")
+    # The next run's facts return the stored turn, and the selection stands on it instead of the formula.
+    proc, report = fleet.run(host_vars={"h1": {"voiceagent_runtime_python": runtime,
+                                               "voiceagent_turn_check_store": store(tmp_path)}})
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    again = host_row(report)
+    assert again["predicted"]["basis"] == "measured on this host"
+    assert again["predicted"]["formula_basis"] == "measured memory bandwidth"
+    assert "measured on this host at %s" % row["measured"]["measured_at"] in again["reason"]
+    assert again["measured_vs_predicted"] == row["measured_vs_predicted"]
 
 
 def test_a_model_that_does_not_load_keeps_the_old_env_and_fails_the_host_naming_it(tmp_path, mirror, runtime,

@@ -104,6 +104,35 @@ def latest(path):
     return entry
 
 
+# What the facts carry of each stored turn: enough for the tier selection and the report, not the transcript.
+FACT_FIGURES = ("stt_sec", "llm_prefill_sec", "llm_prompt_tokens", "llm_tokens_per_sec", "llm_sec", "tts_sec",
+                "first_audio_sec", "turn_sec")
+
+
+def recent(path, max_age, now):
+    """Stored turns younger than ``max_age`` seconds, newest first, as the facts return them: the tier,
+    the LLM file and its sha256, the settings and the figures (``turn_checks`` of hardware_facts)."""
+    if not max_age or max_age <= 0:
+        return []
+    out = []
+    for entry in load(path).values():
+        stamp, result = entry.get("measured_epoch"), entry.get("result")
+        if not isinstance(stamp, (int, float)) or not isinstance(result, dict) or not 0 <= now - stamp <= max_age:
+            continue
+        models = entry.get("models") if isinstance(entry.get("models"), dict) else {}
+        out.append({
+            "tier": entry.get("tier"),
+            "llm_file": entry.get("llm_file"),
+            "llm_sha256": models.get("llm_model"),
+            "settings": entry.get("settings") if isinstance(entry.get("settings"), dict) else {},
+            "measured": dict((k, result.get(k)) for k in FACT_FIGURES),
+            "measured_at": entry.get("measured_at"),
+            "measured_epoch": stamp,
+            "runtime": result.get("runtime"),
+        })
+    return sorted(out, key=lambda e: -e["measured_epoch"])
+
+
 def save(path, key, entry):
     """Store ``entry`` under ``key`` atomically, keeping the newest MAX_ENTRIES. Raises OSError."""
     directory = os.path.dirname(os.path.abspath(path))

@@ -96,7 +96,10 @@ def _host_row(host, row, min_rank):
         "not_measured": _none(row.get("not_measured")),
         "predicted": {"llm_sec": _none(row.get("predicted_llm_sec")),
                       "llm_tokens_per_sec": _none(row.get("predicted_llm_tokens_per_sec")),
+                      # "measured on this host" when a stored turn chose the tier; the figures above
+                      # are still the formula's, on formula_basis, so the ratio stays its calibration.
                       "basis": _none(row.get("predicted_basis")),
+                      "formula_basis": _none(row.get("predicted_formula_basis")),
                       "promise_llm_sec": _none(row.get("promise_llm_sec")),
                       "max_tokens": _none(row.get("max_tokens"))},
         "measured_vs_predicted": None,
@@ -220,7 +223,7 @@ def _measured_markdown(report):
                 host["host"], m.get("runtime"), m.get("stt_sec"),
                 "%s (%s)" % (m.get("llm_prefill_sec"), m.get("llm_prompt_tokens")), m.get("llm_tokens_per_sec"),
                 m.get("tts_sec"), m.get("first_audio_sec"), m.get("turn_sec"),
-                "%s (%s)" % (p.get("llm_sec"), p.get("basis")), host.get("measured_vs_predicted"),
+                "%s (%s)" % (p.get("llm_sec"), p.get("formula_basis") or p.get("basis")), host.get("measured_vs_predicted"),
                 m.get("measured_at"))))
     missing = [h for h in hosts if not h.get("measured")]
     if measured and missing:

@@ -17,7 +17,14 @@ takes the first one the host passes on every check:
   all on the GPU);
 * the predicted turn (prompt prefill, ``LOCAL_LLM_MAX_TOKENS`` of generation,
   the registry's STT and TTS) stays within the tier's promised STT + LLM + TTS
-  seconds plus ``LATENCY_TOLERANCE``.
+  seconds plus ``LATENCY_TOLERANCE``. A turn the host measured with the tier's
+  models (turn_check, returned in the facts' ``turn_checks``) replaces the
+  prediction, and ``expected.predicted.basis`` says ``measured on this host``.
+
+The host's current tier (``current``, else the tier of its newest stored turn)
+is kept until the CPU score or the turn misses its threshold by
+``turn_evidence.MARGIN``, and a tier above it must clear them by that margin:
+figures that wobble between runs do not move a host across a line.
 
 Errors are the ``SelectionError`` family below, each with a sentence an
 operator can act on. Nothing else is raised for any input.
@@ -33,6 +40,7 @@ from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.agent_co
     gpu_layers,
     gpu_vendors,
 )
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy import turn_evidence as evidence
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.llm_plan import host_extras, plan
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import (
     HAS_JSONSCHEMA,
@@ -118,6 +126,7 @@ def read_facts(facts):
         "memory_bandwidth_gbps": _number(facts, "benchmark.memory_bandwidth_gbps", required=False),
     }
     host.update(host_extras(facts))
+    host["turn_checks"] = evidence.turn_checks(facts)
     return host
 
 
@@ -177,8 +186,62 @@ def predict(tier, host):
     return plan(tier, host, agent_context(tier)[0])[2]
 
 
-def check_tier(name, tier, host):
-    """Return (failures, notes, prediction) for one tier; failures are sentences with numbers."""
+def _pct(share):
+    return "%d %%" % round(abs(share) * 100)
+
+
+def _score_check(min_score, score, margin, failures, notes, name):
+    """The CPU score against ``cpu_benchmark_min``, with the current tier's margin either way."""
+    if score is None:
+        failures.append("needs a CPU score of %s, and no benchmark was measured" % _fmt(min_score))
+    elif score < min_score * (1 + margin):
+        if score < min_score:
+            failures.append("needs a CPU score of %s, the host scores %s" % (_fmt(min_score), _fmt(score)))
+        else:
+            failures.append("needs a CPU score of %s and the host scores %s, short of the %s margin a host needs "
+                            "to move up from its current tier (%s)" % (_fmt(min_score), _fmt(score), _pct(margin),
+                                                                      _fmt(min_score * (1 + margin))))
+    elif score < min_score:
+        notes.append("%s kept: the host scores %s, under its CPU score of %s but within the %s margin that keeps "
+                     "a host on its current tier" % (name, _fmt(score), _fmt(min_score), _pct(margin)))
+
+
+def _turn_words(prediction, promise):
+    if prediction["basis"] == evidence.BASIS:
+        formula = prediction.get("formula") or {}
+        return ("its measured turn on this host took %s s (LLM %s s at %s tokens/s, measured at %s; the prediction "
+                "was %s s), over its %s s promise" % (
+                    _fmt(prediction["turn_sec"]), _fmt(prediction["llm_latency_sec"]),
+                    _fmt(prediction["llm_tokens_per_sec"]), prediction.get("measured_at"),
+                    _fmt(formula.get("turn_sec")), _fmt(promise)))
+    return ("its turn would take %s s: its LLM %s s (a %s-token prompt in %s s, then %s tokens at a "
+            "predicted %s tokens/s, %s), over its %s s promise"
+            % (_fmt(prediction["turn_sec"]), _fmt(prediction["llm_latency_sec"]),
+               prediction["prefill_tokens"], _fmt(prediction["llm_prefill_sec"]),
+               prediction["max_tokens"], _fmt(prediction["llm_tokens_per_sec"]), prediction["basis"],
+               _fmt(promise)))
+
+
+def _turn_check(prediction, promise, margin, failures, notes, name):
+    """The turn (measured, else predicted) against the promise plus LATENCY_TOLERANCE, with the margin."""
+    limit = promise * (1 + LATENCY_TOLERANCE)
+    turn = prediction["turn_sec"]
+    if turn > limit * (1 - margin):
+        words = _turn_words(prediction, promise)
+        if turn > limit:
+            failures.append("%s by more than %s" % (words, _pct(LATENCY_TOLERANCE)))
+        else:
+            failures.append("%s: within %s of it, short of the %s margin a host needs to move up from its current "
+                            "tier (%s s)" % (words, _pct(LATENCY_TOLERANCE), _pct(margin), _fmt(limit * (1 - margin))))
+    elif turn > limit:
+        notes.append("%s kept: its turn of %s s (%s) is over its %s s promise by more than %s, but within the %s "
+                     "margin that keeps a host on its current tier" % (
+                         name, _fmt(turn), prediction["basis"], _fmt(promise), _pct(LATENCY_TOLERANCE), _pct(margin)))
+
+
+def check_tier(name, tier, host, margin=0.0):
+    """Return (failures, notes, prediction) for one tier; failures are sentences with numbers.
+    ``margin``: turn_evidence.margin_for, positive for a tier above the host's current one."""
     req = tier["requirements"]
     failures, notes = [], []
     min_ram = req.get("min_ram_gb", 0)
@@ -201,29 +264,23 @@ def check_tier(name, tier, host):
     if gpu_tier and usable and min_vram and vram_gb < min_vram * (1 - CAPACITY_TOLERANCE):
         failures.append("needs %s GB of VRAM on one card, the largest card has %s GiB"
                         % (_fmt(min_vram), _fmt(vram_gb)))
-    min_score = req.get("cpu_benchmark_min")
-    if min_score is not None:
-        if host["score"] is None:
-            failures.append("needs a CPU score of %s, and no benchmark was measured" % _fmt(min_score))
-        elif host["score"] < min_score:
-            failures.append("needs a CPU score of %s, the host scores %s" % (_fmt(min_score), _fmt(host["score"])))
+    if req.get("cpu_benchmark_min") is not None:
+        _score_check(req["cpu_benchmark_min"], host["score"], margin, failures, notes, name)
     # The LLM's memory (weights, KV cache, compute buffer, runtime) in RAM or on the cards, and the turn.
     fit_failures, fit_notes, prediction = plan(tier, host, agent_context(tier)[0])
     failures.extend(fit_failures)
     notes.extend("%s: %s" % (name, note) for note in fit_notes)
+    measurement = evidence.measurement_for(name, tier, host["turn_checks"], host["cores"])
+    if measurement:
+        prediction = evidence.with_measurement(prediction, measurement)
     expect = tier.get("expectations", {})
     budget = expect.get("llm_latency_sec")
     promise = budget + (expect.get("stt_latency_sec") or 0) + (expect.get("tts_latency_sec") or 0) if budget else None
     if prediction["llm_latency_sec"] is None:
         notes.append("%s: the LLM latency could not be predicted (%s)" % (
             name, "no GPU figure in the registry" if gpu_tier else "no memory bandwidth was measured"))
-    elif promise and prediction["turn_sec"] > promise * (1 + LATENCY_TOLERANCE):
-        failures.append("its turn would take %s s: its LLM %s s (a %s-token prompt in %s s, then %s tokens at a "
-                        "predicted %s tokens/s, %s), over its %s s promise"
-                        % (_fmt(prediction["turn_sec"]), _fmt(prediction["llm_latency_sec"]),
-                           prediction["prefill_tokens"], _fmt(prediction["llm_prefill_sec"]),
-                           prediction["max_tokens"], _fmt(prediction["llm_tokens_per_sec"]), prediction["basis"],
-                           _fmt(promise)))
+    elif promise and prediction["turn_sec"] is not None:
+        _turn_check(prediction, promise, margin, failures, notes, name)
     return failures, notes, prediction
 
 
@@ -276,11 +333,13 @@ def _idle_cards_words(registry, host):
         " or ".join(sorted(set(_VENDOR_NAMES.get(v, v or "unknown vendor") for v, _vram, _name in idle))))
 
 
-def _auto(registry, host):
+def _auto(registry, host, current_rank=None):
     """(tier name or None, its check result, rejected map, notes)."""
     rejected, notes = {}, []
     for name in tier_order(registry):
-        failures, tier_notes, prediction = check_tier(name, registry["tiers"][name], host)
+        tier = registry["tiers"][name]
+        failures, tier_notes, prediction = check_tier(name, tier, host,
+                                                      evidence.margin_for(tier["rank"], current_rank))
         if not failures:
             notes.extend(tier_notes)
             return name, prediction, rejected, notes
@@ -295,12 +354,15 @@ def _is_omitted(override):
         type(override).__name__ in ("Omit", "_OmitType"))
 
 
-def select_tier(facts, registry, override=None):
-    """Return the tier for a host; see the module docstring for the rules."""
+def select_tier(facts, registry, override=None, current=None):
+    """Return the tier for a host; see the module docstring for the rules. ``current``: the tier the host
+    runs now (the previous report's), which keeps the margin; by default the tier of its newest stored turn."""
     registry = _registry(registry)
     host = read_facts(facts)
     order = tier_order(registry)
-    auto_name, auto_prediction, rejected, notes = _auto(registry, host)
+    current = evidence.current_tier(host["turn_checks"], None if _is_omitted(current) else current)
+    current_rank = registry["tiers"][current]["rank"] if current in registry["tiers"] else None
+    auto_name, auto_prediction, rejected, notes = _auto(registry, host, current_rank)
     if not _is_omitted(override):
         if not isinstance(override, str) or override not in registry["tiers"]:
             raise UnknownTierError("Unknown tier %r; valid tiers are: %s." % (override, ", ".join(order)))
@@ -324,7 +386,10 @@ def select_tier(facts, registry, override=None):
     if req.get("gpu_required"):
         reason += ", a GPU with %s GiB of VRAM" % _fmt(host["vram_gb"])
     if auto_prediction["llm_latency_sec"] is not None and tier.get("expectations", {}).get("llm_latency_sec"):
-        reason += ", and a predicted %s s for its LLM reply (promise %s s)" % (
+        reason += ", and a %s %s s for its LLM reply (promise %s s)" % (
+            "measured" if auto_prediction["basis"] == evidence.BASIS else "predicted",
             _fmt(auto_prediction["llm_latency_sec"]), _fmt(tier.get("expectations", {}).get("llm_latency_sec")))
+        if auto_prediction["basis"] == evidence.BASIS:
+            reason += ", measured on this host at %s" % auto_prediction.get("measured_at")
     reason += "." + _idle_cards_words(registry, host)
     return _result(registry, auto_name, "auto", reason, rejected, notes, auto_prediction, auto_name, host)

@@ -46,3 +46,27 @@ def test_a_zero_command_timeout_is_refused(tmp_path, capsys):
     code, result = run_module({"command_timeout": 0, "cache_path": str(tmp_path / "b.json")}, capsys)
     assert code == 1
     assert "command_timeout" in result["msg"]
+
+
+def test_a_turn_the_turn_check_stored_comes_back_with_the_facts(tmp_path, capsys):
+    from ansible_collections.voiceagent.models.plugins.modules import turn_check
+    from ansible_collections.voiceagent.models.tests.support.fake_engines import make_models, make_runtime
+
+    models = make_models(tmp_path / "models")
+    store_path = str(tmp_path / "turn_check.json")
+    with patch_module_args({"stt_model": models["stt"], "tts_model": models["tts"], "llm_model": models["llm"],
+                            "context": 768, "max_tokens": 24, "threads": 2, "chat_format": "zephyr",
+                            "store_path": store_path, "python": make_runtime(tmp_path / "rt"),
+                            "agent_dir": str(tmp_path / "agent"), "tier": "LIGHT_CPU"}):
+        with pytest.raises(SystemExit):
+            turn_check.main()
+    measured = json.loads(capsys.readouterr().out)["measured"]
+    code, result = run_module({"cache_path": str(tmp_path / "b.json"), "turn_check_store": store_path}, capsys)
+    assert code == 0
+    (entry,) = result["ansible_facts"]["voiceagent_hardware"]["turn_checks"]
+    assert entry["tier"] == "LIGHT_CPU" and entry["llm_file"] == models["llm"].rsplit("/", 1)[-1]
+    assert entry["measured"]["turn_sec"] == measured["turn_sec"] and entry["settings"]["threads"] == 2
+    assert len(entry["llm_sha256"]) == 64
+    code, result = run_module({"cache_path": str(tmp_path / "b.json"), "turn_check_store": store_path,
+                               "turn_check_max_age": 0}, capsys)
+    assert result["ansible_facts"]["voiceagent_hardware"]["turn_checks"] == []

@@ -60,3 +60,18 @@ def test_a_broken_store_reads_as_empty(tmp_path):
     path = tmp_path / "turn_check.json"
     path.write_text("{not json")
     assert store.load(str(path)) == {} and store.latest(str(path)) is None
+
+
+def test_recent_returns_young_entries_newest_first_with_the_figures_the_selection_reads(tmp_path):
+    path = str(tmp_path / "turn_check.json")
+    result = {"turn_sec": 5.1, "llm_sec": 3.0, "transcript": "not for the facts", "runtime": "python"}
+    for key, epoch, tier in (("old", 100, "LIGHT_CPU"), ("new", 900, "MEDIUM_CPU"), ("stale", 1, "HEAVY_CPU")):
+        store.save(path, key, {"measured_epoch": epoch, "measured_at": "t%d" % epoch, "result": result, "tier": tier,
+                               "settings": {"threads": 2}, "llm_file": "m.gguf", "models": {"llm_model": "a" * 64}})
+    recent = store.recent(path, 950, 1000)
+    assert [e["tier"] for e in recent] == ["MEDIUM_CPU", "LIGHT_CPU"]
+    assert recent[0]["measured"]["turn_sec"] == 5.1 and "transcript" not in recent[0]["measured"]
+    assert recent[0]["llm_sha256"] == "a" * 64 and recent[0]["settings"] == {"threads": 2}
+    assert recent[0]["runtime"] == "python" and recent[0]["measured_at"] == "t900"
+    assert store.recent(path, 0, 1000) == []
+    assert store.recent(str(tmp_path / "none.json"), 950, 1000) == []

@@ -111,3 +111,15 @@ def test_the_ratio_prefers_the_predicted_speed_which_survives_rounding():
     # A tiny model's predicted seconds round to 0.0; its predicted speed still gives the ratio.
     row = dict(measured_row(500.0, predicted_sec=0.0), predicted_llm_tokens_per_sec=1000.0)
     assert build_report({"a": row}, REGISTRY)["hosts"][0]["measured_vs_predicted"] == 2.0
+
+
+def test_a_tier_chosen_on_a_stored_measurement_keeps_the_formula_for_the_ratio():
+    # The selection's basis says a stored turn chose the tier; the figures and the ratio stay the formula's.
+    row = dict(measured_row(6.0), predicted_basis="measured on this host",
+               predicted_formula_basis="measured memory bandwidth")
+    report = build_report({"a": row}, REGISTRY)
+    host = report["hosts"][0]
+    assert host["predicted"]["basis"] == "measured on this host"
+    assert host["predicted"]["formula_basis"] == "measured memory bandwidth"
+    assert host["measured_vs_predicted"] == 2.0
+    assert "| 2.0 (measured memory bandwidth) | 2.0 |" in render_markdown(report)

@@ -93,17 +93,6 @@ def lookup(path, key, max_age, now):
     return entry
 
 
-def latest(path):
-    """The most recent stored entry with its key, or None: what the facts can show on the next run."""
-    entries = load(path)
-    if not entries:
-        return None
-    key = max(entries, key=lambda k: entries[k].get("measured_epoch") or 0)
-    entry = dict(entries[key])
-    entry["key"] = key
-    return entry
-
-
 # What the facts carry of each stored turn: enough for the tier selection and the report, not the transcript.
 FACT_FIGURES = ("stt_sec", "llm_prefill_sec", "llm_prompt_tokens", "llm_tokens_per_sec", "llm_sec", "tts_sec",
                 "first_audio_sec", "turn_sec")

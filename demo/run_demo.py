@@ -43,7 +43,9 @@ def summary_line(report_path, host="localhost"):
             "predicted LLM %s tokens/s, %s s for %s tokens (basis: %s; tier promise %s s); "
             "measured/predicted LLM seconds %s"
             % (host, row.get("tier"), m.get("turn_sec"), m.get("first_audio_sec"), m.get("llm_tokens_per_sec"),
-               p.get("llm_tokens_per_sec"), p.get("llm_sec"), p.get("max_tokens"), p.get("basis"),
+               p.get("llm_tokens_per_sec"), p.get("llm_sec"), p.get("max_tokens"),
+               # Once the selection reads the measurement, "basis" says so; the figures are still the formula's.
+               p.get("formula_basis") or p.get("basis"),
                p.get("promise_llm_sec"), row.get("measured_vs_predicted")))
 
 

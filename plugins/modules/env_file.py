@@ -278,7 +278,7 @@ def main():
     try:
         text = read_text(target)
     except (IOError, OSError) as exc:
-        module.fail_json(msg="Cannot read %s: %s." % (target, exc.strerror or type(exc).__name__), path=path)
+        module.fail_json(msg="Cannot read %s: %s." % (target, exc.strerror or exc.__class__.__name__), path=path)
     created = text is None
     if created:
         if not params["create"]:
@@ -301,7 +301,7 @@ def main():
         try:
             write_atomically(target, new_text.encode(ENCODING, ERRORS), mode, like=existing)
         except (IOError, OSError) as exc:
-            module.fail_json(msg="Cannot write %s: %s." % (target, exc.strerror or type(exc).__name__), path=path)
+            module.fail_json(msg="Cannot write %s: %s." % (target, exc.strerror or exc.__class__.__name__), path=path)
     if lock is not None:
         host_lock.release(lock)
 

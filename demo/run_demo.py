@@ -84,8 +84,10 @@ def main():
                    "-e", "voiceagent_report_dir=%s" % (WORK / "reports"),
                    "-e", "voiceagent_runtime_python=%s" % args.runtime_python,
                    "-e", "voiceagent_turn_check=true",
-                   # The turn check's store stays in the checkout (its default is beside the benchmark cache).
-                   "-e", "voiceagent_turn_check_store=%s" % (WORK / "turn-check" / "turn_check.json")] + args.extra
+                   # The turn check's store and the benchmark cache stay in the checkout (their defaults are
+                   # under /var/cache/voiceagent for root).
+                   "-e", "voiceagent_turn_check_store=%s" % (WORK / "turn-check" / "turn_check.json"),
+                   "-e", "voiceagent_benchmark_cache=%s" % (WORK / "turn-check" / "hardware_benchmark.json")] + args.extra
         runs = [command + ["--check"]] if args.check else [command, command]
         counts = []
         for number, run in enumerate(runs, 1):

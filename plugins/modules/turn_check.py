@@ -158,6 +158,13 @@ measured:
       C(runtime) (C(container) or C(python)).
   returned: always
   type: dict
+fact:
+  description:
+    - The turn as M(voiceagent.models.hardware_facts) returns stored turns (one entry of its C(turn_checks)): C(tier),
+      C(llm_file), C(llm_sha256), C(settings), C(measured), C(measured_at), C(measured_epoch), C(runtime). The role
+      weighs it against the tier's promise before the C(.env) points at the models.
+  returned: when a turn was measured or found in the store
+  type: dict
 cached:
   description: Whether RV(measured) came from the store instead of a run now.
   returned: always
@@ -291,7 +298,7 @@ def main():
     now = time.time()
     entry = store.lookup(store_path, key, params["max_age"], now)
     if entry:
-        result.update(measured=entry["result"], cached=True)
+        result.update(measured=entry["result"], cached=True, fact=store.fact_entry(entry))
         module.exit_json(**result)
     if module.check_mode:
         result["not_measured"] = "check mode: the turn check runs only on a real run"
@@ -309,11 +316,13 @@ def main():
     measured = dict(outcome["measured"], runtime=runtime["where"],
                     measured_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)))
     result["measured"] = measured
+    entry = {"measured_epoch": now, "measured_at": measured["measured_at"], "result": measured,
+             "runtime": result["runtime"], "tier": params["tier"], "settings": settings_of(params),
+             "llm_file": os.path.basename(params["llm_model"]),
+             "models": dict((r, d["sha256"]) for r, d in digests.items())}
+    result["fact"] = store.fact_entry(entry)
     try:
-        store.save(store_path, key, {"measured_epoch": now, "measured_at": measured["measured_at"],
-                                     "result": measured, "runtime": result["runtime"], "tier": params["tier"],
-                                     "settings": settings_of(params), "llm_file": os.path.basename(params["llm_model"]),
-                                     "models": dict((r, d["sha256"]) for r, d in digests.items())})
+        store.save(store_path, key, entry)
     except (IOError, OSError) as exc:
         module.warn("The turn check's result could not be stored in %s: %s" % (store_path, exc))
     module.exit_json(**result)

@@ -96,8 +96,10 @@ class Llama(object):
     def reset(self):
         pass
     def _stream(self, max_tokens, key):
+        # FAKE_LLAMA_TOKEN_SEC: a slow LLM, for a measured turn that breaks the tier's promise.
+        pause = float(os.environ.get("FAKE_LLAMA_TOKEN_SEC") or 0.001)
         for index, word in enumerate(REPLY.split(" ")[:max_tokens]):
-            time.sleep(0.001)
+            time.sleep(pause)
             piece = (" " if index else "") + word
             yield {"choices": [{key: ({"content": piece} if key == "delta" else piece)}]}
     def create_chat_completion(self, messages, max_tokens=16, stream=False, stop=None, temperature=0.0):

@@ -98,9 +98,26 @@ FACT_FIGURES = ("stt_sec", "llm_prefill_sec", "llm_prompt_tokens", "llm_tokens_p
                 "first_audio_sec", "turn_sec")
 
 
+def fact_entry(entry):
+    """A stored entry as the facts return it (``turn_checks``): the tier, the LLM file and its sha256, the
+    settings and the figures."""
+    result = entry.get("result") if isinstance(entry.get("result"), dict) else {}
+    models = entry.get("models") if isinstance(entry.get("models"), dict) else {}
+    return {
+        "tier": entry.get("tier"),
+        "llm_file": entry.get("llm_file"),
+        "llm_sha256": models.get("llm_model"),
+        "settings": entry.get("settings") if isinstance(entry.get("settings"), dict) else {},
+        "measured": dict((k, result.get(k)) for k in FACT_FIGURES),
+        "measured_at": entry.get("measured_at"),
+        "measured_epoch": entry.get("measured_epoch"),
+        "runtime": result.get("runtime"),
+    }
+
+
 def recent(path, max_age, now):
-    """Stored turns younger than ``max_age`` seconds, newest first, as the facts return them: the tier,
-    the LLM file and its sha256, the settings and the figures (``turn_checks`` of hardware_facts)."""
+    """Stored turns younger than ``max_age`` seconds, newest first, as fact entries (``turn_checks`` of
+    hardware_facts)."""
     if not max_age or max_age <= 0:
         return []
     out = []
@@ -108,17 +125,7 @@ def recent(path, max_age, now):
         stamp, result = entry.get("measured_epoch"), entry.get("result")
         if not isinstance(stamp, (int, float)) or not isinstance(result, dict) or not 0 <= now - stamp <= max_age:
             continue
-        models = entry.get("models") if isinstance(entry.get("models"), dict) else {}
-        out.append({
-            "tier": entry.get("tier"),
-            "llm_file": entry.get("llm_file"),
-            "llm_sha256": models.get("llm_model"),
-            "settings": entry.get("settings") if isinstance(entry.get("settings"), dict) else {},
-            "measured": dict((k, result.get(k)) for k in FACT_FIGURES),
-            "measured_at": entry.get("measured_at"),
-            "measured_epoch": stamp,
-            "runtime": result.get("runtime"),
-        })
+        out.append(fact_entry(entry))
     return sorted(out, key=lambda e: -e["measured_epoch"])
 
 

@@ -21,7 +21,7 @@ takes the first one the host passes on every check:
   models (turn_check, returned in the facts' ``turn_checks``) replaces the
   prediction, and ``expected.predicted.basis`` says ``measured on this host``.
 
-The host's current tier (``current``, else the tier of its newest stored turn)
+The host's current tier (``current``: its row in the previous fleet report)
 is kept until the CPU score or the turn misses its threshold by
 ``turn_evidence.MARGIN``, and a tier above it must clear them by that margin:
 figures that wobble between runs do not move a host across a line.
@@ -356,12 +356,12 @@ def _is_omitted(override):
 
 def select_tier(facts, registry, override=None, current=None):
     """Return the tier for a host; see the module docstring for the rules. ``current``: the tier the host
-    runs now (the previous report's), which keeps the margin; by default the tier of its newest stored turn."""
+    runs now (its row in the previous fleet report), which keeps the margin."""
     registry = _registry(registry)
     host = read_facts(facts)
     order = tier_order(registry)
-    current = evidence.current_tier(host["turn_checks"], None if _is_omitted(current) else current)
-    current_rank = registry["tiers"][current]["rank"] if current in registry["tiers"] else None
+    current_rank = registry["tiers"][current]["rank"] if not _is_omitted(current) and current in registry["tiers"] \
+        else None
     auto_name, auto_prediction, rejected, notes = _auto(registry, host, current_rank)
     if not _is_omitted(override):
         if not isinstance(override, str) or override not in registry["tiers"]:

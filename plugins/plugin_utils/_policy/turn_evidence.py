@@ -75,14 +75,6 @@ def with_measurement(prediction, entry):
     return out
 
 
-def current_tier(checks, explicit=None):
-    """The tier the host runs now: the caller's word (the previous report), else the tier of the
-    newest stored turn (the role checks a tier's models right before the .env points at them)."""
-    if isinstance(explicit, str) and explicit:
-        return explicit
-    return checks[0]["tier"] if checks else None
-
-
 def margin_for(rank, current_rank):
     """+MARGIN for a tier above the current one (it must clear its thresholds by the margin), -MARGIN
     for the current tier (it is kept until it misses them by the margin), 0 otherwise or with no current tier."""

@@ -60,13 +60,16 @@ def test_a_turn_the_turn_check_stored_comes_back_with_the_facts(tmp_path, capsys
                             "agent_dir": str(tmp_path / "agent"), "tier": "LIGHT_CPU"}):
         with pytest.raises(SystemExit):
             turn_check.main()
-    measured = json.loads(capsys.readouterr().out)["measured"]
+    checked = json.loads(capsys.readouterr().out)
+    measured = checked["measured"]
     code, result = run_module({"cache_path": str(tmp_path / "b.json"), "turn_check_store": store_path}, capsys)
     assert code == 0
     (entry,) = result["ansible_facts"]["voiceagent_hardware"]["turn_checks"]
     assert entry["tier"] == "LIGHT_CPU" and entry["llm_file"] == models["llm"].rsplit("/", 1)[-1]
     assert entry["measured"]["turn_sec"] == measured["turn_sec"] and entry["settings"]["threads"] == 2
     assert len(entry["llm_sha256"]) == 64
+    # The module returns the same entry, for the role to weigh before the .env switches.
+    assert checked["fact"] == entry
     code, result = run_module({"cache_path": str(tmp_path / "b.json"), "turn_check_store": store_path,
                                "turn_check_max_age": 0}, capsys)
     assert result["ansible_facts"]["voiceagent_hardware"]["turn_checks"] == []

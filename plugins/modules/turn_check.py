@@ -160,9 +160,9 @@ measured:
   type: dict
 fact:
   description:
-    - The turn as M(voiceagent.models.hardware_facts) returns stored turns (one entry of its C(turn_checks)): C(tier),
-      C(llm_file), C(llm_sha256), C(settings), C(measured), C(measured_at), C(measured_epoch), C(runtime). The role
-      weighs it against the tier's promise before the C(.env) points at the models.
+    - The turn as M(voiceagent.models.hardware_facts) returns stored turns, one entry of its C(turn_checks), with
+      C(tier), C(llm_file), C(llm_sha256), C(settings), C(measured), C(measured_at), C(measured_epoch) and
+      C(runtime). The role weighs it against the tier's promise before the C(.env) points at the models.
   returned: when a turn was measured or found in the store
   type: dict
 cached:

@@ -199,8 +199,8 @@ def _score_check(min_score, score, margin, failures, notes, name):
             failures.append("needs a CPU score of %s, the host scores %s" % (_fmt(min_score), _fmt(score)))
         else:
             failures.append("needs a CPU score of %s and the host scores %s, short of the %s margin a host needs "
-                            "to move up from its current tier (%s)" % (_fmt(min_score), _fmt(score), _pct(margin),
-                                                                      _fmt(min_score * (1 + margin))))
+                            "to move up from its current tier (%s)"
+                            % (_fmt(min_score), _fmt(score), _pct(margin), _fmt(min_score * (1 + margin))))
     elif score < min_score:
         notes.append("%s kept: the host scores %s, under its CPU score of %s but within the %s margin that keeps "
                      "a host on its current tier" % (name, _fmt(score), _fmt(min_score), _pct(margin)))

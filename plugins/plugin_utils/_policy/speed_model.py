@@ -37,7 +37,9 @@ BETA_CPU = 1.0
 # bench/results/predict-threads1.json), and how it grows with threads: threads ** THREAD_EXPONENT, from
 # one thread to two tg128 rose 1.63x (Q4_0), 1.57x (Q8_0), 1.62x (Q4_K_M): log2(1.618) = 0.694
 # (bench/results/predict-realtime.json).
-K_COMPUTE = {"Q4_0": 9.33e9, "Q8_0": 5.77e9, "Q4_K_M": 8.80e9}
+# Q4_1: the real SmolLM2-135M at one thread, 2.48e9 (median of five passes, bench/results/predict-smollm2-t1.json);
+# its two-thread passes sit within -7 .. +11 % of this with THREAD_EXPONENT (predict-smollm2-t2.json).
+K_COMPUTE = {"Q4_0": 9.33e9, "Q8_0": 5.77e9, "Q4_K_M": 8.80e9, "Q4_1": 2.48e9}
 THREAD_EXPONENT = 0.694
 SLOW_ISA_FACTOR = 2.0
 # The same over the public GPU rows against the cards' rated bandwidth (0.627 Tesla P40, 0.505 RTX 4090).
@@ -66,7 +68,7 @@ def isa_note(arch, flags):
 
 def k_compute(quantization):
     key = lp.quant_key(quantization)
-    return K_COMPUTE.get(key) if key in K_COMPUTE else min(K_COMPUTE.values())
+    return K_COMPUTE.get(key) if key in K_COMPUTE else min(K_COMPUTE[q] for q in lp.FALLBACK_QUANTS)
 
 
 def cpu_generation(bandwidth_gbps, score, threads, model_bytes, quantization, kv_bytes=0, slow_isa=False):

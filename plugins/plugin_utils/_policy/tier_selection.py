@@ -26,6 +26,10 @@ is kept until the CPU score or the turn misses its threshold by
 ``turn_evidence.MARGIN``, and a tier above it must clear them by that margin:
 figures that wobble between runs do not move a host across a line.
 
+The result's ``models`` are the tier's in the host's ``language``
+(speech_language: its Vosk model and voice, or those of an allowed
+``language_fallback``), described in the result's ``language``.
+
 Errors are the ``SelectionError`` family below, each with a sentence an
 operator can act on. Nothing else is raised for any input.
 """
@@ -40,6 +44,7 @@ from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.agent_co
     gpu_layers,
     gpu_vendors,
 )
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy import speech_language
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy import turn_evidence as evidence
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.llm_plan import host_extras, plan
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import (
@@ -71,6 +76,10 @@ class UnknownTierError(SelectionError):
 
 class NoTierFitsError(SelectionError):
     """The host is below the weakest tier and no override was given."""
+
+
+class LanguageNotServedError(SelectionError):
+    """The host's language is unknown, or lacks a model at some layer and no fallback was allowed."""
 
 
 class InvalidRegistryError(SelectionError):
@@ -354,10 +363,22 @@ def _is_omitted(override):
         type(override).__name__ in ("Omit", "_OmitType"))
 
 
-def select_tier(facts, registry, override=None, current=None):
+def select_tier(facts, registry, override=None, current=None, language=None, language_fallback=None):
     """Return the tier for a host; see the module docstring for the rules. ``current``: the tier the host
-    runs now (its row in the previous fleet report), which keeps the margin."""
+    runs now (its row in the previous fleet report), which keeps the margin. ``language`` (a BCP-47 tag) and
+    ``language_fallback`` choose the tier's STT model and voice (speech_language.speech_models)."""
     registry = _registry(registry)
+    selection = _select(registry, facts, override, current)
+    try:
+        selection["models"], selection["language"] = speech_language.speech_models(
+            registry["tiers"][selection["tier"]], registry, None if _is_omitted(language) else language,
+            None if _is_omitted(language_fallback) else language_fallback)
+    except speech_language.LanguageError as exc:
+        raise LanguageNotServedError(str(exc))
+    return selection
+
+
+def _select(registry, facts, override, current):
     host = read_facts(facts)
     order = tier_order(registry)
     current_rank = registry["tiers"][current]["rank"] if not _is_omitted(current) and current in registry["tiers"] \

@@ -31,6 +31,19 @@ def test_rows_are_counted_and_missing_hosts_are_marked():
     assert report["passed"] is False
 
 
+def test_the_language_column_shows_a_fallback():
+    fallback = {"requested": "ja-JP", "fallback": "en-US", "fallback_layers": ["tts"],
+                "stt": {"language": "ja-JP", "model": "vosk-model-small-ja-0.22"},
+                "tts": {"language": "en-US", "model": "en_US-lessac-medium"}}
+    rows = {"a": dict(OK_ROW, language=fallback), "b": dict(OK_ROW, language=dict(fallback, fallback=None,
+                                                                              requested="es-ES"))}
+    report = build_report(rows, REGISTRY)
+    assert report["hosts"][0]["language"] == fallback
+    page = render_markdown(report)
+    assert "| a | ok | MEDIUM_CPU | auto | ja-JP (the voice from the fallback en-US) | 4.2 |" in page
+    assert "| b | ok | MEDIUM_CPU | auto | es-ES | 4.2 |" in page
+
+
 def test_the_minimum_tier_gate_marks_hosts_below_it():
     light = dict(OK_ROW, tier="LIGHT_CPU", rank=10)
     report = build_report({"a": OK_ROW, "b": light}, REGISTRY, min_tier="MEDIUM_CPU")
@@ -49,7 +62,7 @@ def test_markdown_has_one_row_per_host_and_escapes_pipes():
     page = render_markdown(report)
     assert page.startswith("# voiceagent.models fleet report (plan)")
     # The agent column is empty: OK_ROW says nothing about the agent's container.
-    assert "| a | ok | MEDIUM_CPU | auto | 4.2 | 1 / 1 | 1.0 | 0.0 |  | fits \\| well |" in page
+    assert "| a | ok | MEDIUM_CPU | auto |  | 4.2 | 1 / 1 | 1.0 | 0.0 |  | fits \\| well |" in page
     assert "| b | no result |" in page
     assert "- **a**: nvidia-smi did not answer within 10 s" in page
     assert "a.gguf from registry, voice.onnx from lock" in page

@@ -13,9 +13,11 @@ The turn (docs/turn-check.md):
 
 1. load the Vosk model, the Piper voice and the GGUF, each timed; a load that fails stops the
    check with the model, the runtime and the engine's message (its last log lines included);
-2. Piper speaks the request's sentence (turn_prompt.SENTENCE): TTS seconds and audio seconds;
-3. that audio, resampled to the Vosk model's rate, goes to Vosk in 0.2 s chunks: STT seconds and
-   the transcript, checked only when the voice's and the model's languages match;
+2. Piper speaks the request's sentence in the voice's own language (turn_prompt.SENTENCES; English
+   when there is none in it): TTS seconds and audio seconds;
+3. that audio, resampled to the Vosk model's rate, goes to Vosk in 0.2 s chunks (``listen``): STT
+   seconds and the transcript, checked only when the model's language is the voice's and the sentence
+   is in it (words, or characters for zh and ja);
 4. the LLM reads a prompt of about ``prompt_tokens`` tokens (voice preamble, system prompt, two
    earlier turns, the caller's words) in the tier's chat format and generates up to
    ``max_tokens`` at the tier's context, threads and GPU layers: prefill seconds, prompt tokens,
@@ -35,6 +37,7 @@ import re
 import sys
 import tempfile
 import time
+import unicodedata
 
 MARKER = "VOICEAGENT_TURN_CHECK_RESULT "
 # Where the agent's streaming TTS starts speaking a phrase.
@@ -78,28 +81,62 @@ def fit_messages(prompt, count_tokens, target, limit):
     return best
 
 
+# Languages written without spaces between words: their transcripts are compared by characters.
+UNSPACED = ("zh", "ja")
+# Tags that name a language by another code: Vosk's Chinese model is vosk-model-small-cn-0.22, and a Piper
+# voice's espeak voice for Mandarin is cmn, while its language code is zh_CN.
+LANGUAGE_ALIASES = {"cn": "zh", "cmn": "zh"}
+
+
+def _letters(text):
+    """``text`` lower-cased with everything but letters, digits, combining marks (Hindi's vowel signs)
+    and apostrophes turned into spaces."""
+    return "".join(c if c == "'" or unicodedata.category(c)[0] in "LMN" else " " for c in (text or "").lower())
+
+
 def words(text):
-    return [w for w in re.split(r"[^\w']+", (text or "").lower()) if w]
+    return [w.strip("'") for w in _letters(text).split() if w.strip("'")]
 
 
-def word_share(expected, heard):
-    """Share of ``expected``'s distinct words found in ``heard``."""
-    wanted = set(words(expected))
+def characters(text):
+    """The letters and digits of ``text`` one by one, spaces and punctuation left out (for zh, ja)."""
+    return [c for c in _letters(text) if not c.isspace() and c != "'"]
+
+
+def word_share(expected, heard, language=None):
+    """Share of ``expected``'s distinct words found in ``heard``; of its distinct characters for a
+    language written without spaces (UNSPACED), where the recognizer's word breaks are its own."""
+    units = characters if language_of(language) in UNSPACED else words
+    wanted = set(units(expected))
     if not wanted:
         return 1.0
-    return len(wanted & set(words(heard))) / float(len(wanted))
+    return len(wanted & set(units(heard))) / float(len(wanted))
 
 
 def language_of(tag):
-    """``en_US``, ``en-us``, ``vosk-model-small-en-us-0.15`` → ``en``; None when unknown."""
+    """``en_US``, ``en-us``, ``vosk-model-small-en-us-0.15`` → ``en``; ``vosk-model-small-cn-0.22``,
+    ``zh_CN``, ``cmn`` → ``zh``; None when unknown."""
     if not tag:
         return None
     text = str(tag).lower()
     match = re.match(r"^vosk-model-(?:small-)?([a-z]{2,3})(?:[-_]|$)", os.path.basename(text.rstrip("/")))
-    if match:
-        return match.group(1)
-    match = re.match(r"^([a-z]{2,3})(?:[-_]|$)", text)
-    return match.group(1) if match else None
+    if not match:
+        match = re.match(r"^([a-z]{2,3})(?:[-_]|$)", text)
+    return LANGUAGE_ALIASES.get(match.group(1), match.group(1)) if match else None
+
+
+def spoken_sentence(prompt, voice_language):
+    """(language, sentence) the voice speaks: the prompt's sentence in the voice's own language when it
+    has one, else the English one (``prompt["sentence"]``)."""
+    sentences = prompt.get("sentences") or {}
+    if voice_language and sentences.get(voice_language):
+        return voice_language, sentences[voice_language]
+    return "en", sentences.get("en") or prompt["sentence"]
+
+
+def transcript_checked(stt_language, tts_language, sentence_language):
+    """Whether the transcript is held to the sentence: the model hears the language the voice speaks."""
+    return bool(stt_language and stt_language == tts_language == sentence_language)
 
 
 def split_phrases(pieces):
@@ -313,6 +350,20 @@ def _transcribe(vosk, model, audio, rate):
     return " ".join(t for t in texts if t).strip(), time.perf_counter() - started
 
 
+def listen(vosk, model, samples, rate, stt_rate):
+    """(transcript, seconds): int16 ``samples`` (a sequence) at ``rate``, resampled (linear interpolation)
+    to the Vosk model's ``stt_rate`` and decoded by ``model``. The turn feeds it Piper's audio; a test
+    can feed it any speech."""
+    try:
+        import numpy
+        positions = numpy.arange(int(len(samples) * stt_rate / float(rate))) * (rate / float(stt_rate))
+        resampled = numpy.interp(positions, numpy.arange(len(samples)), numpy.asarray(samples, dtype="float64"))
+        pcm = numpy.clip(numpy.round(resampled), -32768, 32767).astype("<i2").tobytes()
+    except ImportError:
+        pcm = _pcm(resample(samples, rate, stt_rate))
+    return _transcribe(vosk, model, pcm, stt_rate)
+
+
 def _perf(llama_cpp, llm):
     """llama.cpp's own counters (prompt ms and tokens, generation ms and tokens), or None."""
     try:
@@ -415,10 +466,13 @@ def turn(request, modules):
     except Exception:  # noqa: BLE001
         pass
 
+    tts_lang = language_of((config.get("language") or {}).get("code") or (config.get("espeak") or {}).get("voice"))
+    stt_lang = language_of(request.get("stt_language") or stt_path)
+    sentence_lang, sentence = spoken_sentence(request["prompt"], tts_lang)
     error = None
     with Captured() as log:
         try:
-            audio, rate, tts_sec = _synthesize(voice, request["prompt"]["sentence"])
+            audio, rate, tts_sec = _synthesize(voice, sentence)
         except Exception as exc:  # noqa: BLE001
             audio, error = None, exc
     if not audio:
@@ -428,24 +482,15 @@ def turn(request, modules):
     samples = _samples(audio)
     audio_sec = len(samples) / float(rate)
     stt_rate = vosk_rate(stt_path)
-    try:
-        import numpy
-        positions = numpy.arange(int(len(samples) * stt_rate / float(rate))) * (rate / float(stt_rate))
-        resampled = numpy.interp(positions, numpy.arange(len(samples)), numpy.asarray(samples, dtype="float64"))
-        pcm = numpy.clip(numpy.round(resampled), -32768, 32767).astype("<i2").tobytes()
-    except ImportError:
-        pcm = _pcm(resample(samples, rate, stt_rate))
-    transcript, stt_sec = _transcribe(vosk, stt_model, pcm, stt_rate)
+    transcript, stt_sec = listen(vosk, stt_model, samples, rate, stt_rate)
 
-    sentence = request["prompt"]["sentence"]
-    tts_lang = language_of((config.get("language") or {}).get("code") or (config.get("espeak") or {}).get("voice"))
-    stt_lang = language_of(request.get("stt_language") or stt_path)
-    checked = bool(tts_lang and stt_lang and tts_lang == stt_lang)
-    share = round(word_share(sentence, transcript), 2)
+    checked = transcript_checked(stt_lang, tts_lang, sentence_lang)
+    share = round(word_share(sentence, transcript, sentence_lang), 2)
     if checked and share < MIN_WORD_SHARE:
         raise TurnCheckError(stage="stt", role="stt", model=stt_path, runtime=runtimes["stt"],
-                             message="Vosk heard %r for %r (%d %% of its words; at least %d %% expected)"
-                             % (transcript, sentence, share * 100, MIN_WORD_SHARE * 100))
+                             message="Vosk heard %r for %r (%d %% of its %s; at least %d %% expected)"
+                             % (transcript, sentence, share * 100,
+                                "characters" if sentence_lang in UNSPACED else "words", MIN_WORD_SHARE * 100))
 
     with Captured() as log:
         try:
@@ -467,6 +512,7 @@ def turn(request, modules):
         "transcript_checked": checked,
         "transcript_word_share": share,
         "languages": {"stt": stt_lang, "tts": tts_lang},
+        "sentence_language": sentence_lang,
         "tts_sec": round(tts_sec, 3),
         "audio_sec": round(audio_sec, 3),
         "tts_rate": rate,

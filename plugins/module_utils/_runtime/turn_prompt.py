@@ -2,14 +2,33 @@
 # Copyright: (c) 2026, voiceagent.models contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The turn check's conversation: the agent's voice preamble, a system prompt, facts to grow it to the
-wanted length, two earlier turns and the caller's sentence. The module sends it to turn_engine in
-the request, so the engine script the runtime runs stays small."""
+wanted length, two earlier turns and the caller's sentence (in each of the agent's languages). The
+module sends it to turn_engine in the request, so the engine script the runtime runs stays small."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 SENTENCE = "Hello, I would like to book a table for two people tomorrow evening at seven o'clock."
+# The caller's sentence in each language the agent's installer offers (docs/languages.md), numbers in
+# words: the voice speaks the one of its own language, so the transcript is checked in the host's language.
+SENTENCES = {
+    "en": SENTENCE,
+    "es": "Hola, quisiera reservar una mesa para dos personas mañana por la noche a las siete.",
+    "fr": "Bonjour, je voudrais réserver une table pour deux personnes demain soir à sept heures.",
+    "de": "Hallo, ich möchte einen Tisch für zwei Personen für morgen Abend um sieben Uhr reservieren.",
+    "it": "Buongiorno, vorrei prenotare un tavolo per due persone domani sera alle sette.",
+    "pt": "Olá, gostaria de reservar uma mesa para duas pessoas amanhã à noite às sete horas.",
+    "nl": "Hallo, ik wil graag een tafel reserveren voor twee personen morgenavond om zeven uur.",
+    "ru": "Здравствуйте, я хотел бы заказать столик на двоих завтра вечером в семь часов.",
+    "pl": "Dzień dobry, chciałbym zarezerwować stolik dla dwóch osób na jutro na siódmą wieczorem.",
+    "zh": "你好，我想预订一张明天晚上七点的两人桌。",
+    "ja": "こんにちは、明日の夜七時に二人でテーブルを予約したいです。",
+    "ko": "안녕하세요, 내일 저녁 일곱 시에 두 명 자리를 예약하고 싶습니다.",
+    "hi": "नमस्ते, मैं कल शाम सात बजे दो लोगों के लिए एक टेबल बुक करना चाहता हूँ।",
+    "ar": "مرحبا، أود حجز طاولة لشخصين مساء الغد في الساعة السابعة.",
+    "tr": "Merhaba, yarın akşam saat yedide iki kişilik bir masa ayırtmak istiyorum.",
+}
 
 PREAMBLE = (
     "You are speaking with a caller on the telephone. Your words are turned into speech, so answer in one or "
@@ -47,4 +66,5 @@ EARLIER_TURNS = (
 def prompt():
     """The parts turn_engine.messages() builds the chat from (plain JSON types)."""
     return {"preamble": PREAMBLE, "system": SYSTEM_PROMPT, "facts": list(FACTS),
-            "earlier_turns": [list(turn) for turn in EARLIER_TURNS], "sentence": SENTENCE}
+            "earlier_turns": [list(turn) for turn in EARLIER_TURNS], "sentence": SENTENCE,
+            "sentences": dict(SENTENCES)}

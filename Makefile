@@ -25,11 +25,13 @@ $(COLLECTION_LINK):
 
 setup: $(BIN)/ansible $(COLLECTION_LINK)
 
-# System packages the tests need: unzip (Vosk archive checks) and openssh-server (the SSH fleet of
-# molecule, fleet-up, fleet-example, bench). As root with apt-get they are installed; otherwise
+# System packages the tests need: unzip (Vosk archive checks), openssh-server (the SSH fleet of
+# molecule, fleet-up, fleet-example, bench) and espeak-ng (speech in a language Piper has no voice for,
+# tests/integration/test_turn_language.py). As root with apt-get they are installed; otherwise
 # this stops and names them.
 SYSTEM_DEPS_CHECK = command -v unzip >/dev/null || missing="$$missing unzip"; \
-	test -x /usr/sbin/sshd || missing="$$missing openssh-server"
+	test -x /usr/sbin/sshd || missing="$$missing openssh-server"; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"
 system-deps:
 	@missing=""; $(SYSTEM_DEPS_CHECK); \
 	if [ -n "$$missing" ]; then \

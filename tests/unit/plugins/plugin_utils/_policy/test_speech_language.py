@@ -20,6 +20,10 @@ from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.speech_l
     stt_line,
     supported,
 )
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.tier_selection import (
+    LanguageNotServedError,
+    select_tier,
+)
 
 
 def _stt(name, size):
@@ -146,3 +150,39 @@ def test_the_schema_rejects_a_bad_language_tag():
     with pytest.raises(RegistryError) as info:
         load_registry(data)
     assert "languages" in str(info.value)
+
+
+SHIPPED = load_registry(default_registry_path())
+
+
+def test_the_shipped_languages_have_exact_sizes_and_md5_for_every_file():
+    assert len(SHIPPED["languages"]) == 14 and SHIPPED["default_language"] == "en-US"
+    for code, language in SHIPPED["languages"].items():
+        assert "small" in language["stt"], code
+        files = list(language["stt"].values()) + list((language["tts"] or {}).get("files") or [])
+        for entry in files:
+            assert entry["size_exact"] and entry["md5"], (code, entry["url"])
+        if language["tts"] is None:
+            assert "voiceagent_language_fallback" in language["notes"], code
+    assert set(t["stt_line"] for t in SHIPPED["tiers"].values()) == {"small", "large"}
+
+
+def test_the_shipped_registry_leaves_japanese_korean_and_hindi_without_a_voice():
+    assert supported(SHIPPED, "tts") == ["en-US", "ar", "de-DE", "es-ES", "fr-FR", "it-IT", "nl-NL", "pl-PL",
+                                         "pt-BR", "ru-RU", "tr-TR", "zh-CN"]
+
+
+def test_select_tier_serves_the_hosts_language(make_facts):
+    facts = make_facts(cores=8, memory_gb=15.6)
+    spanish = select_tier(facts, SHIPPED, language="es-ES")
+    english = select_tier(facts, SHIPPED)
+    assert spanish["tier"] == english["tier"]
+    assert spanish["models"]["stt"]["target_path"] == "models/stt/vosk-model-small-es-0.42"
+    assert spanish["models"]["llm"] == english["models"]["llm"]
+    assert spanish["language"]["tts"] == {"language": "es-ES", "model": "es_ES-davefx-medium"}
+    assert english["language"]["requested"] == "en-US"
+    with pytest.raises(LanguageNotServedError, match="voiceagent_language ko-KR has no voice"):
+        select_tier(facts, SHIPPED, language="ko-KR")
+    korean = select_tier(facts, SHIPPED, language="ko-KR", language_fallback="en-US")
+    assert korean["models"]["tts"] == english["models"]["tts"]
+    assert korean["language"]["fallback_layers"] == ["tts"]

@@ -1,8 +1,8 @@
 """Build a local mirror of synthetic model files and a demo registry that describes them.
 
-    python demo/build_mirror.py OUT_DIR [--tiers LIGHT_CPU ...] [--registry PATH]
+    python demo/build_mirror.py OUT_DIR [--tiers LIGHT_CPU ...] [--languages es-ES ... | all] [--registry PATH]
 
-For every file of the chosen tiers of the real registry (``registry/registry.json``),
+For every file of the chosen tiers and languages of the real registry (``registry/registry.json``),
 a small synthetic stand-in of the same format (see ``synthetic_models.py``) is
 written at ``OUT_DIR/mirror/<upstream host>/<upstream path>``. That is the layout
 ``voiceagent_mirror_url`` serves: the upstream host name becomes the first path
@@ -94,6 +94,14 @@ def _entries(tier):
         yield "tts", entry
 
 
+def _language_entries(language):
+    """(role, entry) for each file of a (raw) ``languages`` entry: its Vosk lines, then its voice."""
+    for line in sorted(language.get("stt") or {}):
+        yield "stt", language["stt"][line]
+    for entry in (language.get("tts") or {}).get("files") or []:
+        yield "tts", entry
+
+
 def _format(role, entry):
     fmt = entry.get("format")
     if fmt:
@@ -127,7 +135,7 @@ def _write_stand_in(fmt, url, path, nested_vosk):
 
 
 def build_mirror(out_dir, registry_path=DEFAULT_REGISTRY, tiers=None, nested_vosk=False,
-                 md5_for_unpinned=False):
+                 md5_for_unpinned=False, languages=None):
     """Write the synthetic mirror and the demo registry under ``out_dir``.
 
     ``tiers``: tier names to include (default: all tiers of the registry, in
@@ -144,6 +152,9 @@ def build_mirror(out_dir, registry_path=DEFAULT_REGISTRY, tiers=None, nested_vos
 
     ``sha256``/``md5`` are the file's; ``registry_*`` what the demo registry
     says (``None`` for the files whose real ``sha256`` is ``null``).
+
+    ``languages``: the registry's languages whose Vosk models and voices get stand-ins too (``"all"``
+    or a list of tags; default none); the demo registry keeps only these. A file's ``tiers`` names the tiers and languages that use it.
     """
     sm = _synthetic_models()
     with open(registry_path, "r", encoding="utf-8") as handle:
@@ -165,10 +176,44 @@ def build_mirror(out_dir, registry_path=DEFAULT_REGISTRY, tiers=None, nested_vos
     mirror_dir = os.path.join(out_dir, "mirror")
     os.makedirs(mirror_dir, exist_ok=True)
 
-    demo = dict((key, copy.deepcopy(value)) for key, value in real.items() if key != "tiers")
+    demo = dict((key, copy.deepcopy(value)) for key, value in real.items() if key not in ("tiers", "languages"))
     demo["description"] = DEMO_DESCRIPTION
     demo["tiers"] = {}
     written = {}  # url -> summary entry
+
+    def stand_in(owner, role, entry):
+        """Write ``entry``'s synthetic file once per URL and give ``entry`` its size and digests."""
+        url = entry["url"]
+        fmt = _format(role, entry)
+        if url not in written:
+            pinned = entry.get("sha256") is not None
+            has_md5 = entry.get("md5") is not None
+            rel = mirror_relpath(url)
+            path = os.path.join(mirror_dir, *rel.split("/"))
+            _write_stand_in(fmt, url, path, nested_vosk)
+            info = sm.file_digests(path)
+            written[url] = {
+                "url": url,
+                "mirror_relpath": rel,
+                "path": path,
+                "format": fmt,
+                "tiers": [],
+                "size_bytes": info["size_bytes"],
+                "sha256": info["sha256"],
+                "md5": info["md5"],
+                "registry_sha256": info["sha256"] if pinned else None,
+                "registry_md5": info["md5"] if pinned or (md5_for_unpinned and has_md5) else None,
+            }
+        item = written[url]
+        if owner not in item["tiers"]:
+            item["tiers"].append(owner)
+        entry["size_bytes"] = item["size_bytes"]
+        if "size_mb" in entry:
+            entry["size_mb"] = int(math.ceil(item["size_bytes"] / 1e6))
+        entry["sha256"] = item["registry_sha256"]
+        entry["md5"] = item["registry_md5"]
+        entry["format"] = fmt
+
     for name in chosen:
         tier = copy.deepcopy(real["tiers"][name])
         if name == DEMO_TIER:
@@ -179,37 +224,21 @@ def build_mirror(out_dir, registry_path=DEFAULT_REGISTRY, tiers=None, nested_vos
                 % (DEMO_REQUIREMENTS["min_cpu_cores"], DEMO_REQUIREMENTS["min_ram_gb"],
                    tier.get("description", name)))
         for role, entry in _entries(tier):
-            url = entry["url"]
-            fmt = _format(role, entry)
-            if url not in written:
-                pinned = entry.get("sha256") is not None
-                has_md5 = entry.get("md5") is not None
-                rel = mirror_relpath(url)
-                path = os.path.join(mirror_dir, *rel.split("/"))
-                _write_stand_in(fmt, url, path, nested_vosk)
-                info = sm.file_digests(path)
-                written[url] = {
-                    "url": url,
-                    "mirror_relpath": rel,
-                    "path": path,
-                    "format": fmt,
-                    "tiers": [],
-                    "size_bytes": info["size_bytes"],
-                    "sha256": info["sha256"],
-                    "md5": info["md5"],
-                    "registry_sha256": info["sha256"] if pinned else None,
-                    "registry_md5": info["md5"] if pinned or (md5_for_unpinned and has_md5) else None,
-                }
-            item = written[url]
-            if name not in item["tiers"]:
-                item["tiers"].append(name)
-            entry["size_bytes"] = item["size_bytes"]
-            if "size_mb" in entry:
-                entry["size_mb"] = int(math.ceil(item["size_bytes"] / 1e6))
-            entry["sha256"] = item["registry_sha256"]
-            entry["md5"] = item["registry_md5"]
-            entry["format"] = fmt
+            stand_in(name, role, entry)
         demo["tiers"][name] = tier
+
+    real_languages = real.get("languages") or {}
+    wanted = list(real_languages) if languages == "all" else list(languages or ())
+    unknown = [code for code in wanted if code not in real_languages]
+    if unknown:
+        raise ValueError("language(s) %s not in %s (it has %s)"
+                         % (", ".join(unknown), registry_path, ", ".join(real_languages) or "none"))
+    demo["languages"] = {}
+    for code in wanted:
+        language = copy.deepcopy(real_languages[code])
+        for role, entry in _language_entries(language):
+            stand_in(code, role, entry)
+        demo["languages"][code] = language
 
     registry_out = os.path.join(out_dir, "registry.json")
     with open(registry_out, "w", encoding="utf-8", newline="\n") as handle:
@@ -235,11 +264,14 @@ def main(argv=None):
                         help="nest the Vosk model folder one level deeper in its zip")
     parser.add_argument("--md5-for-unpinned", action="store_true",
                         help="give files whose real sha256 is null their synthetic md5 (default: null)")
+    parser.add_argument("--languages", nargs="+", metavar="TAG", default=None,
+                        help="languages of the registry whose STT models and voices get stand-ins too ('all' for every one)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
     try:
         summary = build_mirror(args.out_dir, registry_path=args.registry, tiers=args.tiers,
-                               nested_vosk=args.nested_vosk, md5_for_unpinned=args.md5_for_unpinned)
+                               nested_vosk=args.nested_vosk, md5_for_unpinned=args.md5_for_unpinned,
+                               languages="all" if args.languages == ["all"] else args.languages)
     except (OSError, ValueError) as error:
         parser.error(str(error))
     if args.json:

@@ -339,6 +339,24 @@ def _check_mirror(summary, tiers):
     return demo
 
 
+def test_mirror_with_languages_has_their_models_and_voices(tmp_path):
+    summary = bm.build_mirror(tmp_path, tiers=["LIGHT_CPU"], languages=["es-ES", "ja-JP"])
+    out = pathlib.Path(summary["out_dir"])
+    assert (out / "mirror/alphacephei.com/vosk/models/vosk-model-small-es-0.42.zip").is_file()
+    assert (out / "mirror/alphacephei.com/vosk/models/vosk-model-small-ja-0.22.zip").is_file()
+    assert (out / "mirror/huggingface.co/rhasspy/piper-voices/resolve/v1.0.0/es/es_ES/davefx/medium/"
+            "es_ES-davefx-medium.onnx").is_file()
+    # 4 files of the tier, 2 Vosk zips and one two-file voice: Japanese has no voice
+    assert len(summary["files"]) == 8
+    demo = load_registry(summary["registry_path"])
+    assert sorted(demo["languages"]) == ["es-ES", "ja-JP"] and demo["languages"]["ja-JP"]["tts"] is None
+    es = demo["languages"]["es-ES"]
+    mirrored = dict((item["url"], item) for item in summary["files"])
+    assert es["stt"]["small"]["size_bytes"] == mirrored[es["stt"]["small"]["url"]]["size_bytes"]
+    with pytest.raises(ValueError, match="language.s. xx-XX not in"):
+        bm.build_mirror(tmp_path / "other", tiers=["LIGHT_CPU"], languages=["xx-XX"])
+
+
 def test_mirror_light_cpu(tmp_path):
     summary = bm.build_mirror(tmp_path, tiers=["LIGHT_CPU"])
     demo = _check_mirror(summary, ["LIGHT_CPU"])

@@ -69,7 +69,8 @@ def korean_sentence():
     code = ("import importlib.util, sys; s = importlib.util.spec_from_file_location('p', sys.argv[1]); "
             "m = importlib.util.module_from_spec(s); s.loader.exec_module(m); sys.stdout.buffer.write("
             "m.SENTENCES['ko'].encode('utf-8'))")
-    return subprocess.run([str(RUNTIME), "-c", code, str(PROMPT)], capture_output=True, check=True).stdout.decode("utf-8")
+    proc = subprocess.run([str(RUNTIME), "-c", code, str(PROMPT)], capture_output=True, check=True)
+    return proc.stdout.decode("utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -52,7 +52,8 @@ def test_languages_come_from_tags_and_vosk_folder_names(tag, lang):
     assert engine.language_of(tag) == lang
 
 
-@pytest.mark.parametrize("tag", ["/m/stt/vosk-model-small-cn-0.22", "vosk-model-cn-0.22", "cn", "zh_CN", "zh-cn", "cmn"])
+@pytest.mark.parametrize("tag", [
+    "/m/stt/vosk-model-small-cn-0.22", "vosk-model-cn-0.22", "cn", "zh_CN", "zh-cn", "cmn"])
 def test_vosk_cn_and_piper_zh_cn_are_the_same_language(tag):
     # Vosk names its Chinese model "cn"; Piper's zh_CN voice says "cmn" to espeak.
     assert engine.language_of(tag) == "zh"

@@ -15,8 +15,11 @@ description:
   - Loads the Vosk model, the Piper voice and the GGUF with the engines the agent's C(local_ai_server) uses
     (vosk, piper-tts, llama.cpp through llama-cpp-python), timing each load. A model that does not load fails the
     task with the model, the runtime and the engine's own message.
-  - Piper speaks a fixed English sentence; the audio, resampled to the Vosk model's rate, goes to Vosk. The
-    transcript is returned, and checked only when the voice's and the model's languages match.
+  - Piper speaks a short caller sentence (a table booking) in the voice's own language, one of the 15 the agent's
+    installer offers (C(en), C(es), C(fr), C(de), C(it), C(pt), C(nl), C(ru), C(pl), C(zh), C(ja), C(ko), C(hi),
+    C(ar), C(tr)), else in English. The audio, resampled to the Vosk model's rate, goes to Vosk. The transcript is
+    returned, and checked (at least half the sentence's words, or characters for C(zh) and C(ja)) only when the
+    model's language is the voice's and the sentence is in it, so the host is checked in its own language.
   - The LLM reads a prompt of about O(prompt_tokens) tokens (voice preamble, system prompt, two earlier turns, the
     caller's words) in the tier's chat format and generates up to O(max_tokens) tokens at the tier's context,
     threads and GPU layers. Returns the prefill seconds, the prompt tokens, the generation speed,
@@ -82,7 +85,8 @@ options:
   stt_language:
     description:
       - The Vosk model's language (C(en), C(ko), ...). When not given it is read from a C(vosk-model-[small-]LANG-...)
-        folder name. The transcript is checked only when it matches the voice's language.
+        folder name. Vosk's C(cn) (C(vosk-model-small-cn-0.22)) is the voice's C(zh) (C(zh_CN)). The transcript is
+        checked only when it matches the voice's language.
     type: str
   runtime:
     description:
@@ -152,7 +156,8 @@ RETURN = r"""
 measured:
   description:
     - The turn, or null when nothing was measured (RV(not_measured) says why).
-    - C(load_sec) (C(stt), C(tts), C(llm)), C(stt_sec), C(transcript), C(transcript_checked), C(tts_sec),
+    - C(load_sec) (C(stt), C(tts), C(llm)), C(stt_sec), C(transcript), C(transcript_checked),
+      C(transcript_word_share), C(languages) (C(stt), C(tts)), C(sentence_language) (the spoken sentence's), C(tts_sec),
       C(audio_sec), C(llm_prefill_sec), C(llm_prompt_tokens), C(llm_generated_tokens), C(llm_tokens_per_sec),
       C(llm_sec), C(reply), C(first_phrase), C(first_audio_sec), C(turn_sec), C(settings), C(measured_at),
       C(runtime) (C(container) or C(python)).

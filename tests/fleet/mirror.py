@@ -3,7 +3,7 @@
     python tests/fleet/mirror.py start --state-dir .fleet   # prints the URL; writes mirror.json
     python tests/fleet/mirror.py stop --state-dir .fleet
 
-``start`` builds every tier's synthetic stand-ins with ``demo/build_mirror.py`` under
+``start`` builds every tier's (and FLEET_LANGUAGES') synthetic stand-ins with ``demo/build_mirror.py`` under
 ``<state-dir>/mirror/``, writes ``<state-dir>/test-registry.json`` (the demo registry with
 every tier's ``min_cpu_cores`` set to 1, because no simulated host can show more than this
 machine's cores), and serves the files with ``tests/support/mirror_server.py`` from a
@@ -27,11 +27,15 @@ sys.path.insert(0, str(ROOT / "demo"))
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 
+# The languages whose models the fleet's mirror serves (molecule's Spanish host and Korean host).
+FLEET_LANGUAGES = ("es-ES", "ko-KR")
+
+
 def build(state):
     """Build the mirror and the test registry; return the registry path."""
     from build_mirror import build_mirror  # noqa: E402
 
-    summary = build_mirror(str(state / "mirror"))
+    summary = build_mirror(str(state / "mirror"), languages=FLEET_LANGUAGES)
     registry = json.loads(pathlib.Path(summary["registry_path"]).read_text())
     registry["description"] = (
         "FLEET TEST registry written by tests/fleet/mirror.py: the demo registry (synthetic files, "

@@ -24,6 +24,8 @@ sys.path.insert(0, str(ROOT / ".collections"))
 
 from build_mirror import mirror_relpath  # noqa: E402
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy import agent_contract  # noqa: E402
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry import load_registry  # noqa: E402
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.speech_language import speech_models  # noqa: E402
 
 INSTALL = "/opt/asterisk-ai-voice-agent"
 SEED = ROOT / "tests" / "fixtures" / "env" / "agent.env"
@@ -85,6 +87,13 @@ def registry(hostvars):
     return json.loads(pathlib.Path(hostvars["voiceagent_registry"]).read_text())
 
 
+def _models(hostvars, registry, tier):
+    """The tier's models in the host's language (its voiceagent_language and fallback)."""
+    loaded = load_registry(registry)
+    return speech_models(loaded["tiers"][tier], loaded, hostvars.get("voiceagent_language"),
+                         hostvars.get("voiceagent_language_fallback"))[0]
+
+
 def _expected(hostvars):
     override = hostvars.get("voiceagent_tier")
     return (override, "override") if override else (hostvars["fleet_expected_tier"], "auto")
@@ -127,7 +136,7 @@ def test_the_override_does_not_leak_to_other_hosts(hostvars, state_dir):
 
 def test_every_file_of_the_tier_is_in_place_with_the_mirror_digest(hostvars, remote, registry, state_dir):
     tier = _expected(hostvars)[0]
-    models = registry["tiers"][tier]["models"]
+    models = _models(hostvars, registry, tier)
     mirror = state_dir / "mirror" / "mirror"
     for role, entry in [("llm", models["llm"])] + [("tts", f) for f in models["tts"]["files"]]:
         dest = posixpath.join("models", role, posixpath.basename(entry["url"]))
@@ -140,6 +149,29 @@ def test_every_file_of_the_tier_is_in_place_with_the_mirror_digest(hostvars, rem
     assert {folder, folder + "/am", folder + "/conf"} <= remote["dirs"]
     assert folder + "/.voiceagent-source.json" in remote["sha256"]
     assert remote["parts"] == ""
+
+
+def test_two_hosts_carry_a_language_and_one_of_them_a_fallback(inventory_hosts):
+    languages = dict((name, (v or {}).get("voiceagent_language")) for name, v in inventory_hosts.items())
+    assert sorted(filter(None, languages.values())) == ["es-ES", "ko-KR"]
+    assert [name for name, v in inventory_hosts.items() if (v or {}).get("voiceagent_language_fallback")] == [
+        next(name for name, code in languages.items() if code == "ko-KR")]
+
+
+def test_the_env_names_the_stt_model_and_voice_of_the_hosts_language(hostvars, remote, registry, state_dir):
+    models = _models(hostvars, registry, _expected(hostvars)[0])
+    env = _parse_env(remote["env"])
+    stt = posixpath.basename(models["stt"]["target_path"])
+    voice = next(f for f in models["tts"]["files"] if f["format"] == "piper-onnx")
+    assert env["LOCAL_STT_MODEL_PATH"] == "/app/models/stt/" + stt
+    assert env["LOCAL_TTS_MODEL_PATH"] == "/app/models/tts/" + posixpath.basename(voice["dest_path"])
+    language = hostvars.get("voiceagent_language") or "en-US"
+    if language == "es-ES":
+        assert stt == "vosk-model-small-es-0.42"
+    row = _row(state_dir, hostvars["inventory_hostname"])
+    if row is not None:
+        assert row["language"]["requested"] == language
+        assert row["language"]["fallback"] == hostvars.get("voiceagent_language_fallback"), row["language"]
 
 
 def test_env_has_the_owned_keys_and_mode_0600(hostvars, remote, registry):

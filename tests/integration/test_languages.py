@@ -5,7 +5,6 @@ One run, three hosts: es-ES gets the Spanish Vosk model and voice; ko-KR (no Pip
 download, naming the languages with a voice, and its .env stays as it was; ko-KR with
 voiceagent_language_fallback en-US gets the Korean Vosk model and the English voice, and the report says so.
 """
-import json
 import pathlib
 import sys
 
@@ -52,7 +51,7 @@ def _env(fleet, host):
 
 
 def test_a_spanish_host_gets_the_spanish_model_and_voice(run):
-    fleet, proc, report, _ = run
+    fleet, proc, report = run[:3]
     row = host_row(report, "spanish")
     assert row["status"] == "ok", proc.stdout[-3000:]
     env = _env(fleet, "spanish")

@@ -35,8 +35,8 @@ def test_the_language_column_shows_a_fallback():
     fallback = {"requested": "ja-JP", "fallback": "en-US", "fallback_layers": ["tts"],
                 "stt": {"language": "ja-JP", "model": "vosk-model-small-ja-0.22"},
                 "tts": {"language": "en-US", "model": "en_US-lessac-medium"}}
-    rows = {"a": dict(OK_ROW, language=fallback), "b": dict(OK_ROW, language=dict(fallback, fallback=None,
-                                                                              requested="es-ES"))}
+    spanish = dict(fallback, fallback=None, requested="es-ES")
+    rows = {"a": dict(OK_ROW, language=fallback), "b": dict(OK_ROW, language=spanish)}
     report = build_report(rows, REGISTRY)
     assert report["hosts"][0]["language"] == fallback
     page = render_markdown(report)

@@ -68,7 +68,7 @@ def test_the_default_language_keeps_the_tiers_own_models():
 
 def test_each_tier_takes_its_own_line_in_another_language():
     assert (stt_line(LIGHT), stt_line(HEAVY)) == ("small", "large")
-    light, _ = speech_models(LIGHT, REGISTRY, "es-ES")
+    light = speech_models(LIGHT, REGISTRY, "es-ES")[0]
     heavy, block = speech_models(HEAVY, REGISTRY, "es-ES")
     assert light["stt"]["target_path"] == "models/stt/vosk-model-small-es-0.42"
     assert heavy["stt"]["target_path"] == "models/stt/vosk-model-es-0.42"
@@ -124,7 +124,7 @@ def test_an_unknown_fallback_is_named():
 
 
 def test_tags_compare_case_insensitively():
-    _, block = speech_models(LIGHT, REGISTRY, "ES-es")
+    block = speech_models(LIGHT, REGISTRY, "ES-es")[1]
     assert block["requested"] == "es-ES"
 
 

@@ -67,7 +67,7 @@ def test_a_language_without_a_voice_fails_before_any_download_and_keeps_the_env(
     fleet, proc, report, requests = run
     assert proc.returncode != 0
     row = host_row(report, "korean")
-    assert row["status"] == "failed"
+    assert row["status"] == "failed" and row["language"]["requested"] == "ko-KR"
     assert "voiceagent_language ko-KR has no voice (Piper) in the registry" in row["error"]
     assert "the languages with one are: en-US, es-ES" in row["error"]
     assert "voiceagent_language_fallback" in row["error"]

@@ -22,7 +22,8 @@ normalised dict in which every optional field is present:
   case) and ``format`` (from the file extension when missing: ``.gguf`` ->
   ``gguf``, ``.zip`` -> ``vosk-zip``, ``.onnx`` -> ``piper-onnx``,
   ``.onnx.json`` -> ``piper-config``);
-* every tier: ``rank`` and ``env``.
+* every tier: ``rank``, ``env`` and ``stt_line`` (read from its STT model's
+  name when missing: ``small`` for a ``vosk-model-small-…`` folder).
 
 Derived rank (only for a tier without ``rank``): all tiers are sorted by the
 hardware they ask for, as the tuple (``gpu_required``, ``min_gpu_vram_gb``,
@@ -48,6 +49,7 @@ import os
 from collections.abc import Mapping
 
 # The schema check lives in registry_schema.py; its public names stay importable from here.
+from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.speech_language import stt_line
 from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.registry_schema import (  # noqa: F401 pylint: disable=unused-import
     HAS_JSONSCHEMA,
     JSONSCHEMA_IMPORT_ERROR,
@@ -281,6 +283,7 @@ def _normalise_tier(name, tier, derived_rank):
     base = ["tiers", name]
     out = dict(tier)
     out["rank"] = derived_rank if out.get("rank") is None else _as_int(out["rank"])
+    out["stt_line"] = stt_line(tier)
     env = _default_env(name, tier)
     env.update(tier.get("env") or {})
     out["env"] = dict((key, _as_int(env[key])) for key in ENV_KEYS)
@@ -397,11 +400,17 @@ def load_registry(source):
     normal_tiers = {}
     for name, tier in tiers.items():
         normal_tiers[name] = _normalise_tier(name, tier, derived[name])
+    default_language = data.get("default_language") or DEFAULT_LANGUAGE
     languages = dict((code, _normalise_language(code, language))
                      for code, language in (data.get("languages") or {}).items())
+    for code in languages:
+        if code.lower() == default_language.lower():
+            raise RegistryError(json_path(["languages", code]),
+                                "is the default_language, whose models are the tiers' own",
+                                "no entry for %s (set default_language to name another language)" % default_language)
     _check_destinations(normal_tiers, languages)
 
-    out = {"schema_version": version, "default_language": data.get("default_language") or DEFAULT_LANGUAGE,
+    out = {"schema_version": version, "default_language": default_language,
            "languages": languages}
     for key, item in data.items():
         if key not in out:

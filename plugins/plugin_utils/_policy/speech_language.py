@@ -27,7 +27,7 @@ class LanguageError(ValueError):
 
 
 def stt_line(tier):
-    """``small`` or ``large``: the tier's own, else read from its STT model's name."""
+    """``small`` or ``large``: the tier's own, else read from its STT model's name (the loader stores it)."""
     line = tier.get("stt_line")
     if line in ("small", "large"):
         return line
@@ -84,16 +84,18 @@ def _layer(tier, registry, code, layer):
     return spec, name, line
 
 
-def speech_models(tier, registry, language=None, fallback=None):
-    """(the tier's models in ``language``, the language block of the selection).
+def speech_models(tier, registry, language=None, fallback=None, tier_name="The tier"):
+    """(the tier's models in ``language``, the language block of the selection, notes for its warnings).
 
-    ``registry`` is a loaded registry; ``language`` a BCP-47 tag (default: the registry's default);
-    ``fallback`` a language allowed to stand in for a layer ``language`` lacks, or None.
+    ``registry`` is a loaded registry; ``language`` a BCP-47 tag (None: the registry's default);
+    ``fallback`` a language allowed to stand in for a layer ``language`` lacks, or None / empty.
+    A note says when the tier gets another Vosk line than its own (the language has only the other).
     """
-    code = _code(registry, language or registry["default_language"], "voiceagent_language")
+    code = _code(registry, registry["default_language"] if language is None else language, "voiceagent_language")
     fallback_code = _code(registry, fallback, "voiceagent_language_fallback") if fallback else None
     models = copy.deepcopy(tier["models"])
     block = {"requested": code, "fallback": None}
+    notes = []
     for layer in LAYERS:
         spec, name, line = _layer(tier, registry, code, layer)
         used = code
@@ -113,16 +115,20 @@ def speech_models(tier, registry, language=None, fallback=None):
         if line:
             block[layer]["line"] = line
         if layer == "stt":
-            block[layer]["model_language"] = spec.get("language") or used
+            # The registry's word for the model's language; None lets the turn check read the folder name.
+            block[layer]["model_language"] = spec.get("language")
+            if line != stt_line(tier):
+                notes.append("%s takes the %s Vosk model line, but %s has only a %s model in the registry: "
+                             "%s is used." % (tier_name, stt_line(tier), used, line, name))
         if used != code:
             block["fallback"] = fallback_code
             block.setdefault("fallback_layers", []).append(layer)
-    return models, block
+    return models, block, notes
 
 
 def language_words(block):
     """One line for the report: ``es-ES``, or ``ja-JP (voice from the fallback en-US)``."""
-    if not block:
+    if not block or not block.get("requested"):
         return ""
     if not block.get("fallback"):
         return block["requested"]

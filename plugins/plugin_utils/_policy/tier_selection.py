@@ -369,12 +369,15 @@ def select_tier(facts, registry, override=None, current=None, language=None, lan
     ``language_fallback`` choose the tier's STT model and voice (speech_language.speech_models)."""
     registry = _registry(registry)
     selection = _select(registry, facts, override, current)
+    # An empty language is an error (a template that rendered nothing), not the default.
+    language = None if language is None or (_is_omitted(language) and language != "") else language
     try:
-        selection["models"], selection["language"] = speech_language.speech_models(
-            registry["tiers"][selection["tier"]], registry, None if _is_omitted(language) else language,
-            None if _is_omitted(language_fallback) else language_fallback)
+        selection["models"], selection["language"], notes = speech_language.speech_models(
+            registry["tiers"][selection["tier"]], registry, language,
+            None if _is_omitted(language_fallback) else language_fallback, selection["tier"])
     except speech_language.LanguageError as exc:
         raise LanguageNotServedError(str(exc))
+    selection["warnings"] = selection["warnings"] + notes
     return selection
 
 

@@ -57,11 +57,12 @@ LIGHT, HEAVY = REGISTRY["tiers"]["LIGHT_CPU"], REGISTRY["tiers"]["HEAVY_CPU"]
 
 
 def test_the_default_language_keeps_the_tiers_own_models():
-    models, block = speech_models(HEAVY, REGISTRY)
-    assert models == HEAVY["models"]
+    models, block, notes = speech_models(HEAVY, REGISTRY)
+    assert models == HEAVY["models"] and notes == []
     assert block["requested"] == "en-US" and block["fallback"] is None
+    # The shipped tiers do not name their model's language: the turn check reads it from the folder name.
     assert block["stt"] == {"language": "en-US", "model": "vosk-model-en-us-0.22", "line": "large",
-                            "model_language": "en-US"}
+                            "model_language": None}
     assert block["tts"] == {"language": "en-US", "model": "en_US-lessac-high"}
     assert language_words(block) == "en-US"
 
@@ -69,18 +70,21 @@ def test_the_default_language_keeps_the_tiers_own_models():
 def test_each_tier_takes_its_own_line_in_another_language():
     assert (stt_line(LIGHT), stt_line(HEAVY)) == ("small", "large")
     light = speech_models(LIGHT, REGISTRY, "es-ES")[0]
-    heavy, block = speech_models(HEAVY, REGISTRY, "es-ES")
+    heavy, block, notes = speech_models(HEAVY, REGISTRY, "es-ES")
     assert light["stt"]["target_path"] == "models/stt/vosk-model-small-es-0.42"
     assert heavy["stt"]["target_path"] == "models/stt/vosk-model-es-0.42"
     assert [f["name"] for f in heavy["tts"]["files"]] == ["es_ES-davefx-medium.onnx", "es_ES-davefx-medium.onnx.json"]
     assert heavy["llm"] == HEAVY["models"]["llm"]
     assert block["stt"]["model_language"] == "es" and block["tts"]["model"] == "es_ES-davefx-medium"
+    assert notes == []
 
 
-def test_a_language_without_a_large_model_takes_the_small_one():
-    models, block = speech_models(HEAVY, REGISTRY, "ja-JP", "en-US")
+def test_a_language_without_a_large_model_takes_the_small_one_and_says_so():
+    models, block, notes = speech_models(HEAVY, REGISTRY, "ja-JP", "en-US", "HEAVY_CPU")
     assert models["stt"]["target_path"] == "models/stt/vosk-model-small-ja-0.22"
     assert block["stt"]["line"] == "small"
+    assert notes == ["HEAVY_CPU takes the large Vosk model line, but ja-JP has only a small model in the registry: "
+                     "vosk-model-small-ja-0.22 is used."]
 
 
 def test_a_missing_voice_never_falls_back_silently():
@@ -93,7 +97,7 @@ def test_a_missing_voice_never_falls_back_silently():
 
 
 def test_an_allowed_fallback_stands_in_for_the_missing_layer_only():
-    models, block = speech_models(LIGHT, REGISTRY, "ja-JP", "en-US")
+    models, block = speech_models(LIGHT, REGISTRY, "ja-JP", "en-US")[:2]
     assert models["tts"] == LIGHT["models"]["tts"]
     assert models["stt"]["target_path"] == "models/stt/vosk-model-small-ja-0.22"
     assert block["fallback"] == "en-US" and block["fallback_layers"] == ["tts"]
@@ -102,7 +106,8 @@ def test_an_allowed_fallback_stands_in_for_the_missing_layer_only():
 
 
 def test_a_fallback_without_the_layer_fails_too():
-    with pytest.raises(LanguageError, match=r"ja-JP has no voice \(Piper\) in the registry \(nor has the fallback es-ES\)"):
+    words = r"ja-JP has no voice \(Piper\) in the registry \(nor has the fallback es-ES\)"
+    with pytest.raises(LanguageError, match=words):
         speech_models(LIGHT, copy.deepcopy(dict(REGISTRY, languages=dict(
             REGISTRY["languages"], **{"es-ES": dict(REGISTRY["languages"]["es-ES"], tts=None)}))), "ja-JP", "es-ES")
 
@@ -110,6 +115,7 @@ def test_a_fallback_without_the_layer_fails_too():
 @pytest.mark.parametrize("value, words", [
     ("xx-XX", "'xx-XX' is not a language of the registry; valid languages are: en-US, es-ES, ja-JP."),
     ("es_ES", "'es_ES' is not a BCP-47 language tag"),
+    ("", "'' is not a BCP-47 language tag"),
     (7, "7 is not a BCP-47 language tag"),
 ])
 def test_an_unknown_language_is_named_with_the_valid_ones(value, words):
@@ -141,7 +147,22 @@ def test_the_loader_normalises_language_files_and_checks_their_destinations():
     data["languages"]["es-ES"]["tts"]["files"][0]["dest_path"] = "models/tts/en_US-lessac-medium.onnx"
     with pytest.raises(RegistryError) as info:
         load_registry(data)
-    assert "$.languages['es-ES'].tts.files[0].dest_path" in str(info.value) or "languages" in str(info.value)
+    assert info.value.path == '$.languages["es-ES"].tts.files[0].dest_path', str(info.value)
+    assert "is also the destination of $.tiers.LIGHT_CPU.models.tts.files[0].dest_path" in str(info.value)
+
+
+def test_the_default_language_has_no_entry_of_its_own():
+    data = _raw()
+    data["languages"]["en-US"] = data["languages"]["es-ES"]
+    with pytest.raises(RegistryError) as info:
+        load_registry(data)
+    assert info.value.path == '$.languages["en-US"]' and "is the default_language" in str(info.value)
+
+
+def test_the_loader_stores_each_tiers_line():
+    data = _raw()
+    del data["tiers"]["LIGHT_CPU"]["stt_line"]
+    assert load_registry(data)["tiers"]["LIGHT_CPU"]["stt_line"] == "small"
 
 
 def test_the_schema_rejects_a_bad_language_tag():
@@ -183,6 +204,8 @@ def test_select_tier_serves_the_hosts_language(make_facts):
     assert english["language"]["requested"] == "en-US"
     with pytest.raises(LanguageNotServedError, match="voiceagent_language ko-KR has no voice"):
         select_tier(facts, SHIPPED, language="ko-KR")
+    with pytest.raises(LanguageNotServedError, match="voiceagent_language '' is not a BCP-47 language tag"):
+        select_tier(facts, SHIPPED, language="")
     korean = select_tier(facts, SHIPPED, language="ko-KR", language_fallback="en-US")
     assert korean["models"]["tts"] == english["models"]["tts"]
     assert korean["language"]["fallback_layers"] == ["tts"]

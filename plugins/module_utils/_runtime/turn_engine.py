@@ -81,17 +81,23 @@ def fit_messages(prompt, count_tokens, target, limit):
     return best
 
 
-# Languages written without spaces between words: their transcripts are compared by characters.
-UNSPACED = ("zh", "ja")
+# Compared by characters: languages written without spaces between words (zh, ja), and Korean, whose
+# Vosk model breaks words where the sentence does not (예약하고 heard as 예약 하고).
+UNSPACED = ("zh", "ja", "ko")
+# Spellings a recognizer may choose either way: Russian ё/е, Arabic alef forms, alef maqsura, ta marbuta;
+# Arabic short vowel marks (tashkeel) are dropped.
+FOLD = dict([(ord(a), b) for a, b in (("ё", "е"), ("آ", "ا"), ("أ", "ا"), ("إ", "ا"), ("ٱ", "ا"), ("ى", "ي"), ("ة", "ه"))]
+            + [(code, None) for code in range(0x064B, 0x0660)] + [(0x0670, None)])
 # Tags that name a language by another code: Vosk's Chinese model is vosk-model-small-cn-0.22, and a Piper
 # voice's espeak voice for Mandarin is cmn, while its language code is zh_CN.
 LANGUAGE_ALIASES = {"cn": "zh", "cmn": "zh"}
 
 
 def _letters(text):
-    """``text`` lower-cased with everything but letters, digits, combining marks (Hindi's vowel signs)
-    and apostrophes turned into spaces."""
-    return "".join(c if c == "'" or unicodedata.category(c)[0] in "LMN" else " " for c in (text or "").lower())
+    """``text`` in NFKC, lower-cased and folded (FOLD), with everything but letters, digits, combining marks
+    (Hindi's vowel signs) and apostrophes turned into spaces."""
+    text = unicodedata.normalize("NFKC", text or "").lower().translate(FOLD)
+    return "".join(c if c == "'" or unicodedata.category(c)[0] in "LMN" else " " for c in text)
 
 
 def words(text):

@@ -13,7 +13,7 @@ from ansible_collections.voiceagent.models.plugins.plugin_utils._policy.speech_l
 STATUSES = ("ok", "planned", "failed", "unreachable", "no result")
 # The turn check's figures a row shows under ``measured`` (docs/turn-check.md).
 MEASURED_KEYS = ("stt_sec", "llm_prefill_sec", "llm_prompt_tokens", "llm_tokens_per_sec", "tts_sec",
-                 "first_audio_sec", "turn_sec", "measured_at", "runtime")
+                 "first_audio_sec", "turn_sec", "measured_at", "runtime", "transcript_checked", "sentence_language")
 
 
 class ReportError(ValueError):

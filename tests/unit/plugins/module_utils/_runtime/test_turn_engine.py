@@ -68,7 +68,8 @@ def test_the_word_share_counts_the_sentence_words_heard():
 def test_words_keep_combining_marks_and_drop_punctuation():
     # Hindi's vowel signs are combining marks: a word is not cut at them; the danda is punctuation.
     assert engine.words("नमस्ते, मैं बुक करना चाहता हूँ।") == ["नमस्ते", "मैं", "बुक", "करना", "चाहता", "हूँ"]
-    assert engine.words("مرحبا، أود حجز") == ["مرحبا", "أود", "حجز"]
+    # The Arabic comma is punctuation; alef with hamza is folded to plain alef (FOLD).
+    assert engine.words("مرحبا، أود حجز") == ["مرحبا", "اود", "حجز"]
     assert engine.words("Здравствуйте, я хотел") == ["здравствуйте", "я", "хотел"]
 
 
@@ -84,6 +85,21 @@ def test_languages_without_spaces_are_compared_by_characters():
     assert engine.characters("七点的两人桌。") == ["七", "点", "的", "两", "人", "桌"]
     assert engine.word_share("七点的两人桌", "七点", "zh") == pytest.approx(2 / 6.0)
     assert engine.word_share("明日の夜七時", "明日 の 夜", "ja") == pytest.approx(4 / 6.0)
+
+
+def test_korean_is_compared_by_syllables_where_vosk_breaks_words_its_own_way():
+    assert engine.word_share("예약하고 싶어요", "예약 하고 싶어요", "ko") == 1.0
+    assert engine.word_share("예약하고 싶어요", "예약 하고 싶어요", "en") == 0.5
+
+
+@pytest.mark.parametrize("sentence, heard", [
+    ("Ещё ёлка", "еще елка"),
+    ("أُرِيدُ حَجْزَ طاولة", "اريد حجز طاوله"),
+    ("إلى المدرسة", "الى المدرسه"),
+    ("ｆｕｌｌ width", "full width"),
+])
+def test_spellings_a_recognizer_may_choose_either_way_count_as_heard(sentence, heard):
+    assert engine.word_share(sentence, heard) == 1.0
 
 
 def test_every_language_of_the_installer_has_a_sentence_without_digits():

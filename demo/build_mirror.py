@@ -154,7 +154,8 @@ def build_mirror(out_dir, registry_path=DEFAULT_REGISTRY, tiers=None, nested_vos
     says (``None`` for the files whose real ``sha256`` is ``null``).
 
     ``languages``: the registry's languages whose Vosk models and voices get stand-ins too (``"all"``
-    or a list of tags; default none); the demo registry keeps only these. A file's ``tiers`` names the tiers and languages that use it.
+    or a list of tags; default none); the demo registry keeps only these. A file's ``tiers`` names the
+    tiers and languages that use it.
     """
     sm = _synthetic_models()
     with open(registry_path, "r", encoding="utf-8") as handle:
@@ -265,7 +266,8 @@ def main(argv=None):
     parser.add_argument("--md5-for-unpinned", action="store_true",
                         help="give files whose real sha256 is null their synthetic md5 (default: null)")
     parser.add_argument("--languages", nargs="+", metavar="TAG", default=None,
-                        help="languages of the registry whose STT models and voices get stand-ins too ('all' for every one)")
+                        help="languages of the registry whose STT models and voices get stand-ins too "
+                             "('all' for every one)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
     try:

@@ -5,7 +5,9 @@ One run, three hosts: es-ES gets the Spanish Vosk model and voice; ko-KR (no Pip
 download, naming the languages with a voice, and its .env stays as it was; ko-KR with
 voiceagent_language_fallback en-US gets the Korean Vosk model and the English voice, and the report says so.
 """
+import os
 import pathlib
+import subprocess
 import sys
 
 import pytest
@@ -17,7 +19,7 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
 from build_mirror import build_mirror  # noqa: E402
 from mirror_server import MirrorServer  # noqa: E402
-from test_site_playbook import Fleet, host_row  # noqa: E402
+from test_site_playbook import BIN, Fleet, host_row  # noqa: E402
 
 SEEDED = "ASTERISK_ARI_PASSWORD=secret\nLOCAL_STT_MODEL_PATH=/app/models/stt/vosk-model-small-en-us-0.15\n"
 HOSTS = {
@@ -89,3 +91,36 @@ def test_an_allowed_fallback_gives_the_english_voice_and_the_report_says_so(run)
     # Each Korean zip was fetched once, for the host that got it; the failed host asked for nothing.
     korean = [path for _method, path, _range in requests if "vosk-model-small-ko-0.22" in path]
     assert len(korean) == 1, requests
+
+
+PLAY_SELECTS = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Gather the facts
+      voiceagent.models.hardware_facts:
+        cache_path: {cache}
+    - name: The play selects the tier itself, without the host's language
+      ansible.builtin.set_fact:
+        voiceagent_selection: "{{{{ ansible_facts['voiceagent_hardware'] | voiceagent.models.select_tier('{registry}') }}}}"
+    - name: Provision with that selection
+      ansible.builtin.include_role:
+        name: voiceagent.models.provision
+"""
+
+
+def test_a_selection_the_play_made_for_another_language_is_refused(tmp_path, mirror):
+    fleet = Fleet(tmp_path, mirror, hosts=("spanish",))
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(PLAY_SELECTS.format(registry=mirror.registry,
+                                            cache=ROOT / ".cache" / "test-hardware-benchmark.json"))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(fleet.inventory({"spanish": HOSTS["spanish"]})),
+                           str(playbook), "-e", "voiceagent_registry=%s" % mirror.registry,
+                           "-e", "voiceagent_mirror_url=%s" % mirror.url],
+                          capture_output=True, text=True, env=env, cwd=str(tmp_path), check=False)
+    assert proc.returncode != 0
+    assert ("spanish: voiceagent_selection was made for the language en-US (fallback none), but voiceagent_language "
+            "is es-ES") in proc.stdout, proc.stdout[-3000:]
+    assert not (fleet.install("spanish") / "models").exists()

@@ -18,8 +18,8 @@ description:
   - Piper speaks a short caller sentence (a table booking) in the voice's own language, one of the 15 the agent's
     installer offers (C(en), C(es), C(fr), C(de), C(it), C(pt), C(nl), C(ru), C(pl), C(zh), C(ja), C(ko), C(hi),
     C(ar), C(tr)), else in English. The audio, resampled to the Vosk model's rate, goes to Vosk. The transcript is
-    returned, and checked (at least half the sentence's words, or characters for C(zh) and C(ja)) only when the
-    model's language is the voice's and the sentence is in it, so the host is checked in its own language.
+    returned, and checked (at least half the sentence's words, or characters for C(zh), C(ja) and C(ko)) only
+    when the model's language is the voice's and the sentence is in it, so the host is checked in its own language.
   - The LLM reads a prompt of about O(prompt_tokens) tokens (voice preamble, system prompt, two earlier turns, the
     caller's words) in the tier's chat format and generates up to O(max_tokens) tokens at the tier's context,
     threads and GPU layers. Returns the prefill seconds, the prompt tokens, the generation speed,

@@ -17,7 +17,7 @@ The turn (docs/turn-check.md):
    when there is none in it): TTS seconds and audio seconds;
 3. that audio, resampled to the Vosk model's rate, goes to Vosk in 0.2 s chunks (``listen``): STT
    seconds and the transcript, checked only when the model's language is the voice's and the sentence
-   is in it (words, or characters for zh and ja);
+   is in it (words, or characters for UNSPACED: zh, ja, ko);
 4. the LLM reads a prompt of about ``prompt_tokens`` tokens (voice preamble, system prompt, two
    earlier turns, the caller's words) in the tier's chat format and generates up to
    ``max_tokens`` at the tier's context, threads and GPU layers: prefill seconds, prompt tokens,
@@ -105,7 +105,7 @@ def words(text):
 
 
 def characters(text):
-    """The letters and digits of ``text`` one by one, spaces and punctuation left out (for zh, ja)."""
+    """The letters and digits of ``text`` one by one, spaces and punctuation left out (UNSPACED)."""
     return [c for c in _letters(text) if not c.isspace() and c != "'"]
 
 

@@ -297,16 +297,23 @@ def _normalise_tier(name, tier, derived_rank):
         out["expectations"] = expectations
 
     models = dict(tier["models"])
-    _check_stt_paths(models["stt"], base + ["models", "stt"])
-    models["stt"] = _normalise_file(models["stt"], "stt", base + ["models", "stt"])
+    models["stt"] = _normalise_stt(models["stt"], base + ["models", "stt"])
     models["llm"] = _normalise_file(models["llm"], "llm", base + ["models", "llm"])
-    tts = dict(models["tts"])
-    tts["files"] = [
-        _normalise_file(entry, "tts", base + ["models", "tts", "files", index])
-        for index, entry in enumerate(tts["files"])
-    ]
-    models["tts"] = tts
+    models["tts"] = _normalise_tts(models["tts"], base + ["models", "tts"])
     out["models"] = models
+    return out
+
+
+def _normalise_stt(stt, parts):
+    """A Vosk zip entry (a tier's ``models.stt`` or a language's line), its paths checked."""
+    _check_stt_paths(stt, parts)
+    return _normalise_file(stt, "stt", parts)
+
+
+def _normalise_tts(tts, parts):
+    """A voice (a tier's ``models.tts`` or a language's ``tts``) with each file normalised."""
+    out = dict(tts)
+    out["files"] = [_normalise_file(entry, "tts", parts + ["files", index]) for index, entry in enumerate(tts["files"])]
     return out
 
 
@@ -314,16 +321,10 @@ def _normalise_language(code, language):
     """A ``languages`` entry with each STT line and voice file normalised like a tier's."""
     base = ["languages", code]
     out = dict(language)
-    stt = dict(language.get("stt") or {})
-    for line, entry in stt.items():
-        _check_stt_paths(entry, base + ["stt", line])
-        stt[line] = _normalise_file(entry, "stt", base + ["stt", line])
-    out["stt"] = stt
+    out["stt"] = dict((line, _normalise_stt(entry, base + ["stt", line]))
+                      for line, entry in (language.get("stt") or {}).items())
     if isinstance(language.get("tts"), Mapping):
-        tts = dict(language["tts"])
-        tts["files"] = [_normalise_file(entry, "tts", base + ["tts", "files", index])
-                        for index, entry in enumerate(tts["files"])]
-        out["tts"] = tts
+        out["tts"] = _normalise_tts(language["tts"], base + ["tts"])
     return out
 
 

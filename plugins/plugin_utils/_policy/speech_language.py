@@ -35,8 +35,8 @@ def stt_line(tier):
 
 
 def _known(registry):
-    return [registry["default_language"]] + sorted(code for code in registry["languages"]
-                                                   if code != registry["default_language"])
+    # The loader refuses a languages entry for the default language: the tiers' own models are it.
+    return [registry["default_language"]] + sorted(registry["languages"])
 
 
 def _code(registry, value, option):
@@ -53,12 +53,8 @@ def _code(registry, value, option):
 
 def supported(registry, layer):
     """The languages that have a model for ``layer`` (stt or tts), the default language first."""
-    out = [registry["default_language"]]
-    for code in sorted(registry["languages"]):
-        entry = registry["languages"][code]
-        if code != registry["default_language"] and (entry["stt"] if layer == "stt" else entry.get("tts")):
-            out.append(code)
-    return out
+    return [registry["default_language"]] + [code for code, entry in sorted(registry["languages"].items())
+                                             if (entry["stt"] if layer == "stt" else entry.get("tts"))]
 
 
 def _layer(tier, registry, code, layer):

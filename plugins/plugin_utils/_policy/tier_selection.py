@@ -370,7 +370,8 @@ def select_tier(facts, registry, override=None, current=None, language=None, lan
     registry = _registry(registry)
     selection = _select(registry, facts, override, current)
     # An empty language is an error (a template that rendered nothing), not the default.
-    language = None if language is None or (_is_omitted(language) and language != "") else language
+    if language != "" and _is_omitted(language):
+        language = None
     try:
         selection["models"], selection["language"], notes = speech_language.speech_models(
             registry["tiers"][selection["tier"]], registry, language,
